@@ -1,0 +1,6 @@
+export default {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/tests'],
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', importAttributes: true }, target: 'es2023', experimental: { keepImportAttributes: false } }, module: { type: 'commonjs' } }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
