@@ -1,0 +1,206 @@
+/**
+ * The gateway process. This file owns the raw `http.Server`: WebSocket upgrades are routed here,
+ * by path, before anything reaches Express — `/ws/twilio-media` goes to the media server (after
+ * the Twilio signature check when an auth token is configured), every other upgrade path gets a
+ * real 404 status line and a destroyed socket. Plain requests for `/ws/*` are answered here too
+ * (426), so no Express route or catch-all can ever see that path.
+ *
+ * Run: `npm start` (Node 24 runs this TypeScript file directly).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { parseConfig, ConfigError, type Config } from './config/config.ts';
+import { createLogger, type Logger } from './server/logger.ts';
+import { createApp } from './server/app.ts';
+import { Drain } from './server/drain.ts';
+import { isValidUpgradeSignature, MEDIA_PATH } from './server/twilio-signature.ts';
+import { MediaServer } from './media/media-server.ts';
+import { StreamTokens } from './media/stream-token.ts';
+import { loggingCallFactory, type CallFactory } from './media/call-handler.ts';
+import { providerStatus } from './media/provider-status.ts';
+import { PENDING_STREAM_WINDOW_MS } from './server/drain.ts';
+
+/** A wired gateway, not yet listening. */
+export interface Gateway {
+  readonly server: http.Server;
+  readonly media: MediaServer;
+  readonly tokens: StreamTokens;
+  readonly drain: Drain;
+  /** Starts listening on config.host:config.port (0 = any free port). */
+  listen(): Promise<AddressInfo>;
+  /** Stops listening, terminates sockets, releases timers. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options for embedding (tests, tools). */
+export interface GatewayOptions {
+  /** What a call does with its audio; default: log only. */
+  callFactory?: CallFactory;
+  /** What the drain does when done; default: process.exit. */
+  exit?: (code: number) => void;
+}
+
+/** Wires config, logger, Express, the media server and the drain around one http.Server. */
+export function createGateway(config: Config, logger: Logger, opts: GatewayOptions = {}): Gateway {
+  const startedAt = new Date();
+  const tokens = new StreamTokens({ secret: config.twilioAuthToken });
+  const media = new MediaServer({
+    logger,
+    tokens,
+    callFactory: opts.callFactory ?? loggingCallFactory,
+    maxPayload: config.wsMaxPayloadBytes,
+    pingIntervalMs: config.wsPingIntervalMs,
+  });
+
+  let drain: Drain;
+  const app = createApp({ config, logger, tokens, isDraining: () => drain.draining, startedAt });
+  const server = http.createServer((req, res) => {
+    if (pathOf(req.url).startsWith('/ws/')) {
+      res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade' });
+      res.end('WebSocket endpoint: send an upgrade request');
+      return;
+    }
+    app(req, res);
+  });
+  // Longer than common load-balancer idle timeouts (60 s), so the LB never reuses a socket we closed.
+  server.keepAliveTimeout = 65_000;
+  server.on('upgrade', (req, socket, head) => routeUpgrade(req, socket, head));
+  server.on('clientError', (err, socket) => {
+    logger.debug('HTTP_CLIENT_ERROR', { error: err.message });
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  function routeUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', (err) => logger.debug('WS_UPGRADE_SOCKET_ERROR', { error: err.message }));
+    const path = pathOf(req.url);
+    if (path !== MEDIA_PATH && path !== `${MEDIA_PATH}/`) {
+      logger.warn('WS_UPGRADE_REJECTED', { code: 'WS_PATH_UNKNOWN', path: path.slice(0, 200), status: 404 });
+      return refuseUpgrade(socket, 404, 'Not Found');
+    }
+    if (config.twilioAuthToken && !isValidUpgradeSignature(config.twilioAuthToken, req, config.publicBaseUrl)) {
+      logger.warn('WS_UPGRADE_REJECTED', {
+        code: 'WS_SIGNATURE_INVALID',
+        status: 403,
+        signed: typeof req.headers['x-twilio-signature'] === 'string',
+        host: req.headers.host,
+      });
+      return refuseUpgrade(socket, 403, 'Forbidden');
+    }
+    media.handleUpgrade(req, socket, head);
+  }
+
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    media.close();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  };
+
+  drain = new Drain({
+    logger,
+    timeoutMs: config.drainTimeoutMs,
+    openSockets: () => media.openSockets,
+    pendingStreams: () => tokens.pendingSince(PENDING_STREAM_WINDOW_MS),
+    closeAllSockets: (code, reason) => media.closeAll(code, reason),
+    shutdown: close,
+    exit: opts.exit ?? ((code) => process.exit(code)),
+  });
+
+  return {
+    server,
+    media,
+    tokens,
+    drain,
+    close,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        const onError = (err: Error) => reject(err);
+        server.once('error', onError);
+        server.listen(config.port, config.host, () => {
+          server.off('error', onError);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+  };
+}
+
+/** Writes a real HTTP status line on a socket that will not be upgraded, then closes it. */
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = `${text}\n`;
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+function pathOf(url: string | undefined): string {
+  const raw = url ?? '/';
+  const q = raw.indexOf('?');
+  return q === -1 ? raw : raw.slice(0, q);
+}
+
+/** Entry point of `npm start`. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = parseConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`gateway: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    secrets: [config.twilioAuthToken, config.voice.openaiApiKey],
+    defaultMeta: { deployId: config.deployId },
+  });
+
+  // A call must never be taken down by a stray rejection from an SDK (the Google clients leave
+  // some behind when credentials are missing): log it and carry on.
+  process.on('unhandledRejection', (reason) =>
+    logger.error('UNHANDLED_REJECTION', { error: reason instanceof Error ? reason.message : String(reason) }),
+  );
+  process.on('uncaughtException', (err) => logger.error('UNCAUGHT_EXCEPTION', { error: err.message, stack: err.stack }));
+
+  const gateway = createGateway(config, logger);
+  process.on('SIGTERM', () => gateway.drain.onSignal('SIGTERM'));
+  process.on('SIGINT', () => gateway.drain.onSignal('SIGINT'));
+
+  try {
+    const addr = await gateway.listen();
+    logger.info('GATEWAY_LISTENING', { host: addr.address, port: addr.port, node: process.version });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const line =
+      code === 'EADDRINUSE'
+        ? `port ${config.port} is already in use (is an old gateway still running?)`
+        : code === 'EACCES'
+          ? `no permission to listen on port ${config.port}`
+          : `cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`;
+    process.stderr.write(`gateway: cannot start: ${line}\n`);
+    process.exit(1);
+  }
+
+  if (!config.twilioAuthToken) {
+    logger.warn('TWILIO_SIGNATURES_NOT_ENFORCED', {
+      detail: 'TWILIO_AUTH_TOKEN is not set: webhook and media-socket signatures are not checked',
+    });
+  }
+  for (const p of providerStatus(config.voice)) {
+    if (p.configured) logger.info('PROVIDER_CONFIGURED', { ...p });
+    else logger.warn('PROVIDER_NOT_CONFIGURED', { ...p });
+  }
+}
+
+if (import.meta.main) void main();

@@ -1,0 +1,97 @@
+/**
+ * Graceful shutdown. On the first SIGTERM/SIGINT the gateway starts draining: `/healthz` turns
+ * 503 so the load balancer stops sending calls, but webhooks and media upgrades that still arrive
+ * are served (a caller is never dropped because of a deploy). The process exits 0 once no call is
+ * left — including streams whose TwiML was just handed out and whose socket is on its way — or
+ * when the drain timeout passes, after closing the remaining sockets with a logged reason.
+ * A second signal exits at once.
+ *
+ *   running ──signal──► draining ──(no calls | timeout)──► stopped (exit 0)
+ *                          └──second signal──► exit 1
+ */
+import type { Logger } from './logger.ts';
+
+/** How long a freshly issued stream token holds the drain open, waiting for its socket. */
+export const PENDING_STREAM_WINDOW_MS = 15_000;
+
+/** What the drain controls. */
+export interface DrainDeps {
+  logger: Logger;
+  timeoutMs: number;
+  /** Open media sockets. */
+  openSockets: () => number;
+  /** TwiML handed out recently whose socket has not connected yet. */
+  pendingStreams: () => number;
+  closeAllSockets: (code: number, reason: string) => void;
+  /** Stops accepting connections and releases the server. */
+  shutdown: () => Promise<void>;
+  exit: (code: number) => void;
+  /** How often the drain re-checks for remaining calls (default 200 ms). */
+  pollMs?: number;
+}
+
+/** Drain state machine, driven by signals. */
+export class Drain {
+  readonly #deps: DrainDeps;
+  #draining = false;
+  #finished = false;
+
+  constructor(deps: DrainDeps) {
+    this.#deps = deps;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Handles a termination signal. */
+  onSignal(signal: string): void {
+    if (this.#draining) {
+      this.#deps.logger.warn('DRAIN_FORCED', { signal, openSockets: this.#deps.openSockets() });
+      this.#deps.exit(1);
+      return;
+    }
+    this.#draining = true;
+    this.#deps.logger.info('DRAIN_START', {
+      signal,
+      openSockets: this.#deps.openSockets(),
+      pendingStreams: this.#deps.pendingStreams(),
+      timeoutMs: this.#deps.timeoutMs,
+    });
+    void this.#run();
+  }
+
+  async #run(): Promise<void> {
+    const deadline = Date.now() + this.#deps.timeoutMs;
+    const pollMs = this.#deps.pollMs ?? 200;
+    while (Date.now() < deadline) {
+      if (this.#deps.openSockets() === 0 && this.#deps.pendingStreams() === 0) return this.#finish('idle');
+      await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
+    }
+    const open = this.#deps.openSockets();
+    if (open > 0) {
+      this.#deps.logger.warn('DRAIN_TIMEOUT', { code: 'WS_DRAIN_TIMEOUT', openSockets: open });
+      this.#deps.closeAllSockets(1001, 'gateway shutting down');
+      // Give the close handshakes a moment so each call logs its own WS_CLOSED.
+      const until = Date.now() + 1000;
+      while (this.#deps.openSockets() > 0 && Date.now() < until) await sleep(50);
+    }
+    return this.#finish('timeout');
+  }
+
+  async #finish(why: 'idle' | 'timeout'): Promise<void> {
+    if (this.#finished) return;
+    this.#finished = true;
+    try {
+      await this.#deps.shutdown();
+    } catch (err) {
+      this.#deps.logger.error('DRAIN_SHUTDOWN_ERROR', { error: String(err) });
+    }
+    this.#deps.logger.info('DRAIN_DONE', { why });
+    this.#deps.exit(0);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,68 @@
+/**
+ * X-Twilio-Signature checks for webhooks and for the media-socket upgrade, done with the
+ * `twilio` package's own validators. The only logic here is choosing the URL Twilio signed:
+ * the configured public base URL when there is one (proxies cannot confuse it), otherwise
+ * the URL rebuilt from the request as the caller saw it.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Request } from 'express';
+import twilio from 'twilio';
+
+/** Paths of the media WebSocket (Twilio may sign either form). */
+export const MEDIA_PATH = '/ws/twilio-media';
+
+/** The public URL Twilio requested for this webhook, including any query string. */
+export function webhookUrl(req: Request, publicBaseUrl: string | undefined): string {
+  const base = publicBaseUrl ?? `${req.protocol}://${req.host}`;
+  return base + req.originalUrl;
+}
+
+/** Raw body as kept by the body parsers, needed for JSON webhooks signed with bodySHA256. */
+export type RequestWithRawBody = Request & { rawBody?: string };
+
+/**
+ * True when the request carries a valid signature for `url`. Form posts are checked with
+ * their parameters; GET requests with the query already in the URL; JSON posts through the
+ * bodySHA256 variant.
+ */
+export function isValidWebhookSignature(authToken: string, req: RequestWithRawBody, url: string): boolean {
+  const signature = req.header('x-twilio-signature');
+  if (!signature) return false;
+  if (url.includes('bodySHA256=')) {
+    return twilio.validateRequestWithBody(authToken, signature, url, req.rawBody ?? '');
+  }
+  const params = req.method === 'POST' && isPlainObject(req.body) ? (req.body as Record<string, unknown>) : {};
+  return twilio.validateRequest(authToken, signature, url, params);
+}
+
+/**
+ * Checks the signature on a media-socket upgrade. Twilio signs the `wss://` URL written in the
+ * TwiML, with no parameters; its docs advise also trying the form with a trailing slash.
+ */
+export function isValidUpgradeSignature(
+  authToken: string,
+  req: IncomingMessage,
+  publicBaseUrl: string | undefined,
+): boolean {
+  const signature = req.headers['x-twilio-signature'];
+  if (typeof signature !== 'string' || signature === '') return false;
+  return upgradeHosts(req, publicBaseUrl).some((host) =>
+    [`wss://${host}${MEDIA_PATH}`, `wss://${host}${MEDIA_PATH}/`].some((url) =>
+      twilio.validateRequest(authToken, signature, url, {}),
+    ),
+  );
+}
+
+/** Hosts the upgrade may have been signed for: the configured one, else what the request says. */
+function upgradeHosts(req: IncomingMessage, publicBaseUrl: string | undefined): string[] {
+  if (publicBaseUrl) return [new URL(publicBaseUrl).host];
+  const hosts = new Set<string>();
+  const forwarded = req.headers['x-forwarded-host'];
+  if (typeof forwarded === 'string') hosts.add(forwarded.split(',')[0]!.trim());
+  if (req.headers.host) hosts.add(req.headers.host);
+  return [...hosts].filter((h) => h !== '');
+}
+
+function isPlainObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+}
