@@ -1,0 +1,238 @@
+/**
+ * The GO/NO-GO checklist of a deployment, step by step, as Twilio would exercise it: health and
+ * version, the two webhooks with Twilio-shaped (and, with a token, Twilio-signed) bodies, the
+ * stream URL from the TwiML, and WebSocket handshakes on exactly that URL.
+ *
+ * Requests go to `baseUrl`; everything Twilio would sign or put in a Host header uses the public
+ * origin and the stream URL. So a local gateway can be checked as if reached through its public
+ * name: the stream URL's host is kept in the Host header and the signature, the connection goes to
+ * the base (and `wss://` becomes `ws://` when the base is `http://`), and a note says so.
+ */
+import type { SmokeOptions } from './options.ts';
+import type { SmokeReport, StepName, StepResult } from './report.ts';
+import { extractStreamUrl, streamUrlProblems } from './stream-url.ts';
+import {
+  describeEndpoint,
+  describeError,
+  endpointOf,
+  headerLine,
+  headerValue,
+  httpExchange,
+  upgradeExchange,
+  type Exchange,
+  type UpgradeOutcome,
+} from './transport.ts';
+import { incomingCallParams, simulatedCall, streamStartedParams, twilioSignature } from './twilio-requests.ts';
+
+/** Called as the run goes, so a CLI can print each line when it happens. */
+export interface SmokeHooks {
+  onStep?(step: StepResult): void;
+  onNote?(note: string): void;
+}
+
+/** The subprotocol offered in the first handshake, and expected back. */
+export const SUBPROTOCOL = 'audio.twilio.com';
+/** A WebSocket path no deployment serves; its upgrade must be refused. */
+export const UNKNOWN_WS_PATH = '/ws/does-not-exist';
+
+const USER_AGENT = 'gateway-smoke/1';
+
+type Verdict = { pass: boolean; detail: string } | { skip: string };
+
+/**
+ * Runs every step against the deployment and returns the results; never throws for anything the
+ * deployment does (refused connections, timeouts, TLS errors and odd answers are failed steps).
+ */
+export async function runSmoke(options: SmokeOptions, hooks: SmokeHooks = {}): Promise<SmokeReport> {
+  const base = endpointOf(options.baseUrl);
+  const publicHost = new URL(options.publicBaseUrl).host;
+  const token = options.authToken;
+  const call = simulatedCall();
+  const steps: StepResult[] = [];
+  const notes: string[] = [];
+
+  const step = async (name: StepName, check: () => Promise<Verdict>): Promise<void> => {
+    let verdict: Verdict;
+    try {
+      verdict = await check();
+    } catch (err) {
+      verdict = { pass: false, detail: describeError(err) };
+    }
+    const result: StepResult =
+      'skip' in verdict
+        ? { name, status: 'skip', detail: verdict.skip }
+        : { name, status: verdict.pass ? 'pass' : 'fail', detail: verdict.detail };
+    steps.push(result);
+    hooks.onStep?.(result);
+  };
+  const note = (text: string): void => {
+    notes.push(text);
+    hooks.onNote?.(text);
+  };
+
+  const get = (path: string): Promise<Exchange> =>
+    httpExchange(base, { method: 'GET', path, headers: { 'User-Agent': USER_AGENT }, timeoutMs: options.timeoutMs, insecure: options.insecure });
+
+  const postWebhook = (path: string, params: Record<string, string>, signed: boolean): Promise<Exchange> => {
+    const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded', 'User-Agent': USER_AGENT };
+    if (signed && token) headers['X-Twilio-Signature'] = twilioSignature(token, options.publicBaseUrl + path, params);
+    const body = new URLSearchParams(params).toString();
+    return httpExchange(base, { method: 'POST', path, headers, body, timeoutMs: options.timeoutMs, insecure: options.insecure });
+  };
+
+  /** Upgrade on `wsUrl`'s path with its host in the Host header (and its signature), sent to the base. */
+  const upgrade = (wsUrl: string, opts: { protocol?: string; signed: boolean }): Promise<UpgradeOutcome> => {
+    const url = new URL(wsUrl);
+    const headers: Record<string, string> = { Host: url.host, 'User-Agent': USER_AGENT };
+    if (opts.protocol) headers['Sec-WebSocket-Protocol'] = opts.protocol;
+    if (opts.signed && token) headers['X-Twilio-Signature'] = twilioSignature(token, wsUrl, {});
+    return upgradeExchange(base, { path: url.pathname + url.search, headers, timeoutMs: options.timeoutMs, insecure: options.insecure });
+  };
+  const signedNote = token ? ', signed' : '';
+
+  await step('version', async () => {
+    const res = await get('/version');
+    const deployId = deployIdOf(res.body);
+    if (res.status === 200 && deployId !== undefined) return { pass: true, detail: `${res.statusLine}; deployId "${deployId}"` };
+    return { pass: false, detail: `${res.statusLine}; body ${quote(res.body)}; expected 200 with JSON {"deployId": "…"}` };
+  });
+
+  await step('healthz', async () => {
+    const res = await get('/healthz');
+    const pass = res.status === 200 && res.body.trim() === 'ok';
+    return { pass, detail: `${res.statusLine}; body ${quote(res.body)}${pass ? '' : '; expected 200 "ok"'}` };
+  });
+
+  await step('stream_status', async () => {
+    const res = await postWebhook('/webhook/stream_status', streamStartedParams(call), true);
+    const pass = res.status === 204;
+    return { pass, detail: `${res.statusLine} (stream-started${signedNote})${pass ? '' : '; expected 204'}` };
+  });
+
+  // Filled in by earlier steps for later ones (an object, so TypeScript does not narrow it away).
+  const seen: { streamUrl?: string; offered?: UpgradeOutcome } = {};
+  await step('incoming_call', async () => {
+    const res = await postWebhook('/webhook/incoming_call', incomingCallParams(call), true);
+    const type = headerLine(res, 'content-type') ?? 'no Content-Type';
+    const saw = `${res.statusLine} (${type})`;
+    if (res.status !== 200) return { pass: false, detail: `${saw}${signedNote ? ' (signed)' : ''}; expected 200 with TwiML` };
+    if (!/xml/i.test(headerValue(res, 'content-type') ?? '')) return { pass: false, detail: `${saw}; expected text/xml TwiML` };
+    const found = extractStreamUrl(res.body);
+    if ('error' in found) return { pass: false, detail: `${saw}; ${found.error} in ${quote(res.body)}` };
+    seen.streamUrl = found.url;
+    return { pass: true, detail: `${saw}; <Stream url="${found.url}">` };
+  });
+
+  const needStreamUrl = { skip: 'needs the <Stream url> from incoming_call' };
+  await step('stream_url', async () => {
+    const streamUrl = seen.streamUrl;
+    if (streamUrl === undefined) return needStreamUrl;
+    const problems = streamUrlProblems(streamUrl, publicHost);
+    if (problems.length === 0) return { pass: true, detail: `${streamUrl} (wss://, host ${publicHost}, clean path)` };
+    return { pass: false, detail: `${streamUrl}: ${problems.join('; ')}` };
+  });
+
+  if (seen.streamUrl !== undefined) {
+    const via = routingNote(seen.streamUrl, options.baseUrl);
+    if (via) note(via);
+  }
+
+  await step('handshake_subprotocol', async () => {
+    const streamUrl = seen.streamUrl;
+    if (streamUrl === undefined) return needStreamUrl;
+    seen.offered = await upgrade(streamUrl, { protocol: SUBPROTOCOL, signed: true });
+    return switched(seen.offered, `offering ${SUBPROTOCOL}${signedNote}`);
+  });
+
+  await step('subprotocol_echo', async () => {
+    const offered = seen.offered;
+    if (offered?.kind !== 'response' || offered.exchange.status !== 101) return { skip: 'needs the 101 of handshake_subprotocol' };
+    const echoed = headerValue(offered.exchange, 'sec-websocket-protocol');
+    const line = headerLine(offered.exchange, 'sec-websocket-protocol');
+    if (echoed === SUBPROTOCOL) return { pass: true, detail: line! };
+    return { pass: false, detail: `${line ?? 'no Sec-WebSocket-Protocol header'} in the 101; expected Sec-WebSocket-Protocol: ${SUBPROTOCOL}` };
+  });
+
+  await step('handshake_plain', async () => {
+    const streamUrl = seen.streamUrl;
+    if (streamUrl === undefined) return needStreamUrl;
+    const outcome = await upgrade(streamUrl, { signed: true });
+    const verdict = switched(outcome, `no subprotocol offered${signedNote}`);
+    if (outcome.kind === 'response' && verdict.pass) {
+      const line = headerLine(outcome.exchange, 'sec-websocket-protocol');
+      // Twilio may offer no subprotocol; a server that names one anyway breaks RFC 6455 clients, so it is shown.
+      verdict.detail += line ? `; unexpected ${line} (none was offered)` : '; no Sec-WebSocket-Protocol header';
+    }
+    return verdict;
+  });
+
+  await step('other_ws_path_refused', async () => {
+    const streamUrl = seen.streamUrl;
+    const host = streamUrl !== undefined && URL.canParse(streamUrl) ? new URL(streamUrl).host : publicHost;
+    // Signed like a real stream URL, so a refusal can only be about the path.
+    const outcome = await upgrade(`wss://${host}${UNKNOWN_WS_PATH}`, { protocol: SUBPROTOCOL, signed: true });
+    return refused(outcome, `for ${UNKNOWN_WS_PATH}`);
+  });
+
+  if (token) {
+    await step('unsigned_incoming_call_refused', async () => {
+      const res = await postWebhook('/webhook/incoming_call', incomingCallParams(simulatedCall()), false);
+      const pass = res.status === 403;
+      return { pass, detail: `${res.statusLine} without X-Twilio-Signature${pass ? '' : '; expected 403'}` };
+    });
+    await step('unsigned_handshake_refused', async () => {
+      const streamUrl = seen.streamUrl;
+      if (streamUrl === undefined) return needStreamUrl;
+      return refused(await upgrade(streamUrl, { protocol: SUBPROTOCOL, signed: false }), 'without X-Twilio-Signature');
+    });
+  }
+
+  const failed = steps.filter((s) => s.status === 'fail').map((s) => s.name);
+  return { ok: steps.every((s) => s.status === 'pass'), steps, failed, notes };
+}
+
+/** 101 with a valid accept key passes; anything else fails with what was seen. */
+function switched(outcome: UpgradeOutcome, what: string): { pass: boolean; detail: string } {
+  if (outcome.kind === 'closed') return { pass: false, detail: `connection closed without a response (${outcome.error}), ${what}; expected HTTP/1.1 101 Switching Protocols` };
+  const { statusLine, status } = outcome.exchange;
+  if (status !== 101) return { pass: false, detail: `${statusLine} (${what}); expected HTTP/1.1 101 Switching Protocols` };
+  if (!outcome.acceptOk) return { pass: false, detail: `${statusLine} (${what}) but Sec-WebSocket-Accept does not match the key sent` };
+  return { pass: true, detail: `${statusLine} (${what})` };
+}
+
+/** Any answer but 101 passes, including a server that hangs up without one. */
+function refused(outcome: UpgradeOutcome, what: string): { pass: boolean; detail: string } {
+  if (outcome.kind === 'closed') return { pass: true, detail: `connection closed without a response (${outcome.error}) ${what}` };
+  const { statusLine, status } = outcome.exchange;
+  return status === 101
+    ? { pass: false, detail: `${statusLine} ${what}; expected the upgrade to be refused` }
+    : { pass: true, detail: `${statusLine} ${what}` };
+}
+
+/** Says how the stream URL is reached when that is not simply "connect to it". */
+function routingNote(streamUrl: string, baseUrl: string): string | undefined {
+  if (!URL.canParse(streamUrl)) return undefined;
+  const url = new URL(streamUrl);
+  const base = endpointOf(baseUrl);
+  const reasons: string[] = [];
+  if (url.protocol === 'wss:' && !base.tls) reasons.push('wss:// mapped to ws:// because the base is http:// (local testing)');
+  if (url.host !== new URL(baseUrl).host) reasons.push(`Host: ${url.host} and the signature of the stream URL are kept`);
+  if (reasons.length === 0) return undefined;
+  return `handshakes for ${streamUrl} connect to ${describeEndpoint(base, true)}: ${reasons.join('; ')}`;
+}
+
+function deployIdOf(body: string): string | undefined {
+  try {
+    const json: unknown = JSON.parse(body);
+    const id = (json as { deployId?: unknown } | null)?.deployId;
+    return typeof id === 'string' && id !== '' ? id : undefined;
+  } catch {
+    return undefined; // not JSON: reported by the caller with the body
+  }
+}
+
+/** A body shown in a line: quoted, one line, at most 80 characters. */
+function quote(body: string): string {
+  const flat = body.replace(/\s+/g, ' ').trim();
+  return JSON.stringify(flat.length > 80 ? `${flat.slice(0, 80)}…` : flat);
+}
