@@ -18,8 +18,10 @@ import { isValidUpgradeSignature, MEDIA_PATH } from './server/twilio-signature.t
 import { MediaServer } from './media/media-server.ts';
 import { StreamTokens } from './media/stream-token.ts';
 import { loggingCallFactory, type CallFactory } from './media/call-handler.ts';
+import { createVoiceServices, voiceCallFactory } from './media/voice-services.ts';
 import { providerStatus } from './media/provider-status.ts';
 import { PENDING_STREAM_WINDOW_MS } from './server/drain.ts';
+import { createMetrics, type Metrics } from './server/metrics.ts';
 
 /** A wired gateway, not yet listening. */
 export interface Gateway {
@@ -27,6 +29,7 @@ export interface Gateway {
   readonly media: MediaServer;
   readonly tokens: StreamTokens;
   readonly drain: Drain;
+  readonly metrics: Metrics;
   /** Starts listening on config.host:config.port (0 = any free port). */
   listen(): Promise<AddressInfo>;
   /** Stops listening, terminates sockets, releases timers. Idempotent. */
@@ -39,22 +42,26 @@ export interface GatewayOptions {
   callFactory?: CallFactory;
   /** What the drain does when done; default: process.exit. */
   exit?: (code: number) => void;
+  /** Metrics registry to use; default: a new one. */
+  metrics?: Metrics;
 }
 
 /** Wires config, logger, Express, the media server and the drain around one http.Server. */
 export function createGateway(config: Config, logger: Logger, opts: GatewayOptions = {}): Gateway {
   const startedAt = new Date();
   const tokens = new StreamTokens({ secret: config.twilioAuthToken });
+  const metrics = opts.metrics ?? createMetrics();
   const media = new MediaServer({
     logger,
     tokens,
     callFactory: opts.callFactory ?? loggingCallFactory,
+    metrics,
     maxPayload: config.wsMaxPayloadBytes,
     pingIntervalMs: config.wsPingIntervalMs,
   });
 
   let drain: Drain;
-  const app = createApp({ config, logger, tokens, isDraining: () => drain.draining, startedAt });
+  const app = createApp({ config, logger, tokens, metrics, isDraining: () => drain.draining, startedAt });
   const server = http.createServer((req, res) => {
     if (pathOf(req.url).startsWith('/ws/')) {
       res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade' });
@@ -117,6 +124,7 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
     media,
     tokens,
     drain,
+    metrics,
     close,
     listen: () =>
       new Promise((resolve, reject) => {
@@ -173,7 +181,20 @@ async function main(): Promise<void> {
   );
   process.on('uncaughtException', (err) => logger.error('UNCAUGHT_EXCEPTION', { error: err.message, stack: err.stack }));
 
-  const gateway = createGateway(config, logger);
+  const metrics = createMetrics();
+  const voice = createVoiceServices(config.voice, logger);
+  const gateway = createGateway(config, logger, {
+    metrics,
+    callFactory: voiceCallFactory(voice.services, metrics),
+    exit: (code) => {
+      // Provider channels are released before leaving; a stuck close must not hold the exit.
+      const timer = setTimeout(() => process.exit(code), 2000);
+      void voice.close().finally(() => {
+        clearTimeout(timer);
+        process.exit(code);
+      });
+    },
+  });
   process.on('SIGTERM', () => gateway.drain.onSignal('SIGTERM'));
   process.on('SIGINT', () => gateway.drain.onSignal('SIGINT'));
 

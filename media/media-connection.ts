@@ -14,6 +14,7 @@ import type { StreamTokens } from './stream-token.ts';
 import { decodePayload, parseInbound, type StartMessage } from './twilio-messages.ts';
 import type { CallFactory, CallHandler } from './call-handler.ts';
 import { STREAM_PARAMS } from '../routes/incoming-call.ts';
+import type { Metrics } from '../server/metrics.ts';
 
 /** How many bad frames of one call are logged one by one before only every 100th is. */
 const BAD_FRAME_LOG_LIMIT = 10;
@@ -23,6 +24,7 @@ export interface MediaConnectionDeps {
   logger: Logger;
   tokens: StreamTokens;
   callFactory: CallFactory;
+  metrics: Metrics;
   /** Called once when the socket has closed. */
   onClosed: (conn: MediaConnection) => void;
 }
@@ -38,6 +40,7 @@ export class MediaConnection {
   #streamSid: string | undefined;
   #handler: CallHandler | undefined;
   #badFrames = 0;
+  #outcome: 'completed' | 'hangup' | 'rejected' | 'dropped' | 'shutdown' | undefined;
 
   constructor(ws: WebSocket, req: IncomingMessage, deps: MediaConnectionDeps) {
     this.ws = ws;
@@ -65,6 +68,7 @@ export class MediaConnection {
 
   /** Closes the socket with a logged reason (drain, shutdown). */
   close(code: number, reason: string): void {
+    this.#outcome ??= 'shutdown';
     this.#log.info('WS_CLOSING', { code, reason });
     this.ws.close(code, reason);
   }
@@ -74,6 +78,7 @@ export class MediaConnection {
     const parsed = parseInbound(rawToString(data));
     if (!parsed.ok) return this.#bad(parsed.reason, parsed.detail);
     const msg = parsed.message;
+    this.#deps.metrics.wsMessages.inc({ direction: 'in', event: msg.event });
     if (msg.event === 'connected') {
       this.#log.debug('WS_TWILIO_CONNECTED', { protocol: msg.protocol, version: msg.version });
       return;
@@ -96,6 +101,7 @@ export class MediaConnection {
         return;
       case 'stop':
         this.#log.info('WS_STOP', { sequenceNumber: msg.sequenceNumber });
+        this.#outcome ??= 'completed';
         this.#state = 'ended';
         this.#call((h) => h.onStop());
         this.#release();
@@ -113,18 +119,21 @@ export class MediaConnection {
     this.#log = this.#deps.logger.child({ callSid, streamSid: msg.streamSid });
     if (!verdict.ok) {
       this.#state = 'ended';
+      this.#outcome = 'rejected';
       this.#log.warn('WS_TOKEN_REJECTED', { code: 'WS_TOKEN_INVALID', reason: verdict.reason });
       this.ws.close(1008, `stream token ${verdict.reason}`);
       return;
     }
     this.#state = 'started';
     this.#streamSid = msg.streamSid;
+    this.#deps.metrics.activeCalls.inc();
     this.#log.info('WS_START', {
       tracks: msg.start.tracks,
       mediaFormat: msg.start.mediaFormat,
       customParameters: visibleParams,
     });
     const ws = this.ws;
+    const metrics = this.#deps.metrics;
     try {
       this.#handler = this.#deps.callFactory({
         callSid,
@@ -134,10 +143,12 @@ export class MediaConnection {
         send: (text) => {
           if (ws.readyState !== ws.OPEN) return false;
           ws.send(text);
+          metrics.wsMessages.inc({ direction: 'out', event: outboundEvent(text) });
           return true;
         },
         bufferedAmount: () => ws.bufferedAmount,
         hangup: (reason) => {
+          this.#outcome ??= 'hangup';
           this.#log.info('CALL_HANGUP', { reason });
           ws.close(1000, reason.slice(0, 100));
         },
@@ -175,11 +186,24 @@ export class MediaConnection {
   }
 
   #onClose(code: number, reason: string): void {
+    const wasInCall = this.#streamSid !== undefined;
     this.#state = 'ended';
     this.#release();
+    if (wasInCall) {
+      this.#deps.metrics.activeCalls.dec();
+      this.#deps.metrics.callsTotal.inc({ outcome: this.#outcome ?? 'dropped' });
+    } else if (this.#outcome === 'rejected') {
+      this.#deps.metrics.callsTotal.inc({ outcome: 'rejected' });
+    }
     this.#log.info('WS_CLOSED', { code, reason: reason || undefined, badFrames: this.#badFrames || undefined });
     this.#deps.onClosed(this);
   }
+}
+
+/** The `event` of a message formatted by twilio-messages.ts (`{"event":"media",…`). */
+function outboundEvent(text: string): string {
+  const end = text.indexOf('"', 10);
+  return end > 10 ? text.slice(10, end) : 'unknown';
 }
 
 function rawToString(data: RawData): string {

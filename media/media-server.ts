@@ -10,6 +10,7 @@ import type { Logger } from '../server/logger.ts';
 import type { StreamTokens } from './stream-token.ts';
 import { MediaConnection } from './media-connection.ts';
 import type { CallFactory } from './call-handler.ts';
+import type { Metrics } from '../server/metrics.ts';
 
 /** The subprotocol some Twilio clients offer; echoed when offered, never required. */
 export const TWILIO_SUBPROTOCOL = 'audio.twilio.com';
@@ -19,6 +20,7 @@ export interface MediaServerOptions {
   logger: Logger;
   tokens: StreamTokens;
   callFactory: CallFactory;
+  metrics: Metrics;
   /** Largest accepted frame (default 256 KiB; Twilio's frames are well under 1 KiB). */
   maxPayload: number;
   /** Ping period; a peer that has not ponged by the next ping is terminated. */
@@ -53,6 +55,7 @@ export class MediaServer {
         logger: this.#opts.logger,
         tokens: this.#opts.tokens,
         callFactory: this.#opts.callFactory,
+        metrics: this.#opts.metrics,
         onClosed: (c) => {
           this.#connections.delete(c);
           if (this.#connections.size === 0) for (const wake of this.#idleWaiters) wake();

@@ -15,12 +15,14 @@ import { incomingCall } from '../routes/incoming-call.ts';
 import { streamStatus, NO_CACHE_HEADERS } from '../routes/stream-status.ts';
 import { streamEnded } from '../routes/stream-ended.ts';
 import { callStatus } from '../routes/call-status.ts';
+import type { Metrics } from './metrics.ts';
 
 /** What the application needs from the process around it. */
 export interface AppDeps {
   config: Config;
   logger: Logger;
   tokens: StreamTokens;
+  metrics: Metrics;
   isDraining: () => boolean;
   startedAt: Date;
 }
@@ -33,6 +35,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('trust proxy', config.trustProxy);
 
   app.use(healthRoutes({ isDraining: deps.isDraining, deployId: config.deployId, startedAt: deps.startedAt }));
+  app.get('/metrics', async (_req, res, next) => {
+    try {
+      res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    } catch (err) {
+      next(err);
+    }
+  });
 
   // Before any body parser: nothing a client sends may turn this route into anything but 204.
   app.all(

@@ -2,6 +2,7 @@ import net from 'node:net';
 import WebSocket from 'ws';
 import { spawnGateway, type GatewayProcess } from './helpers/gateway-process.ts';
 import { parseConnectStream } from './helpers/twiml.ts';
+import { startFakeStt, startFakeTts, startFakeOpenAI, type FakeStt, type FakeTts, type FakeOpenAI } from '../tools/emulators/index.ts';
 
 jest.setTimeout(30_000);
 
@@ -76,9 +77,50 @@ describe('start-up', () => {
   });
 });
 
+describe('a call without any provider credentials', () => {
+  it('ends cleanly with the error logged once, and the process keeps serving', async () => {
+    const g = await started();
+    const call = await openCall(g.port(), 'CA40000000000000000000000000000001');
+    const closed = new Promise<number>((r) => call.once('close', (code) => r(code)));
+    call.on('open', () => undefined);
+    // Keep sending silence like Twilio until the gateway hangs up.
+    const streamSid = 'MZ40000000000000000000000000000001';
+    const timer = setInterval(() => {
+      if (call.readyState === WebSocket.OPEN) call.send(JSON.stringify({ event: 'media', streamSid, media: { payload: Buffer.alloc(160, 0xff).toString('base64') } }));
+    }, 20);
+    try {
+      expect(await closed).toBe(1000);
+    } finally {
+      clearInterval(timer);
+    }
+    const health = await fetch(`http://127.0.0.1:${g.port()}/healthz`);
+    expect(health.status).toBe(200);
+    const failures = g.logs.filter((r) => ['STT_FAILED', 'TTS_UNAVAILABLE', 'LLM_ERROR'].includes(String(r.message)));
+    expect(failures.length).toBeGreaterThanOrEqual(1);
+    expect(failures.filter((r) => r.message === 'STT_FAILED').length).toBeLessThanOrEqual(1);
+    expect(JSON.stringify(failures)).toMatch(/credentials/i);
+    expect(g.logs.some((r) => r.message === 'CALL_HANGUP')).toBe(true);
+    expect(g.logs.some((r) => r.message === 'UNHANDLED_REJECTION' || r.message === 'UNCAUGHT_EXCEPTION')).toBe(false);
+    g.kill();
+    expect((await g.exited).code).toBe(0);
+  });
+});
+
 describe('drain on SIGTERM', () => {
+  let stt: FakeStt;
+  let tts: FakeTts;
+  let openai: FakeOpenAI;
+  let emulators: Record<string, string>;
+  beforeAll(async () => {
+    [stt, tts, openai] = await Promise.all([startFakeStt(), startFakeTts(), startFakeOpenAI()]);
+    emulators = { GOOGLE_STT_EMULATOR_HOST: stt.address, GOOGLE_TTS_EMULATOR_HOST: tts.address, OPENAI_BASE_URL: openai.baseURL };
+  });
+  afterAll(async () => {
+    await Promise.all([stt.close(), tts.close(), openai.close()]);
+  });
+
   it('turns /healthz 503 at once, keeps serving webhooks and upgrades, and exits 0 when the last call ends', async () => {
-    const g = await started({ DRAIN_TIMEOUT_MS: '20000' });
+    const g = await started({ DRAIN_TIMEOUT_MS: '20000', ...emulators });
     const port = g.port();
     const call = await openCall(port, 'CA10000000000000000000000000000001');
     await g.waitForLog('WS_START');
@@ -107,7 +149,7 @@ describe('drain on SIGTERM', () => {
   });
 
   it('closes remaining calls with a logged reason when DRAIN_TIMEOUT_MS passes, then exits 0', async () => {
-    const g = await started({ DRAIN_TIMEOUT_MS: '800' });
+    const g = await started({ DRAIN_TIMEOUT_MS: '800', ...emulators });
     const call = await openCall(g.port(), 'CA20000000000000000000000000000001');
     await g.waitForLog('WS_START');
     const closedCode = new Promise<number>((r) => call.once('close', (code) => r(code)));
@@ -119,7 +161,7 @@ describe('drain on SIGTERM', () => {
   });
 
   it('exits at once on a second signal', async () => {
-    const g = await started({ DRAIN_TIMEOUT_MS: '60000' });
+    const g = await started({ DRAIN_TIMEOUT_MS: '60000', ...emulators });
     const call = await openCall(g.port(), 'CA30000000000000000000000000000001');
     await g.waitForLog('WS_START');
     g.kill('SIGTERM');

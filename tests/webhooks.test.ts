@@ -33,6 +33,15 @@ describe('webhooks without a Twilio auth token', () => {
     expect(Number.isNaN(Date.parse(res.body.startedAt))).toBe(false);
   });
 
+  it('serves Prometheus metrics at /metrics', async () => {
+    const res = await request(h.gateway.server).get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.type).toMatch(/text\/plain/);
+    for (const name of ['voice_active_calls', 'voice_calls_total', 'voice_turn_latency_ms', 'voice_barge_ins_total', 'voice_provider_errors_total', 'voice_ws_messages_total', 'nodejs_eventloop_lag_p99_seconds']) {
+      expect(res.text).toContain(name);
+    }
+  });
+
   describe('stream_status answers 204 with no-cache headers whatever arrives', () => {
     const shapes: Array<[string, (r: request.Test) => request.Test]> = [
       ['Twilio form body', (r) => r.type('form').send({ StreamEvent: 'stream-started', StreamSid: 'MZ1', CallSid: 'CA1', AccountSid: 'AC1', Timestamp: '2026-01-01T00:00:00Z' })],

@@ -1,0 +1,66 @@
+/**
+ * Prometheus metrics (prom-client), one registry per gateway so tests and embedded gateways never
+ * share counters. Served at `GET /metrics`. Names and labels are documented in the README.
+ */
+import client from 'prom-client';
+
+/** Latency components of a turn, in ms from the caller's end of speech (see the TURN log). */
+export const TURN_COMPONENTS = [
+  'stt_final',
+  'committed',
+  'llm_request',
+  'first_token',
+  'first_sentence',
+  'tts_done',
+  'first_media',
+  'first_mark',
+] as const;
+export type TurnComponent = (typeof TURN_COMPONENTS)[number];
+
+/** The gateway's metrics. */
+export interface Metrics {
+  readonly registry: client.Registry;
+  readonly activeCalls: client.Gauge<string>;
+  readonly callsTotal: client.Counter<'outcome'>;
+  readonly turnLatency: client.Histogram<'component'>;
+  readonly bargeIns: client.Counter<string>;
+  readonly providerErrors: client.Counter<'provider' | 'code'>;
+  readonly wsMessages: client.Counter<'direction' | 'event'>;
+}
+
+/** Creates a registry with the gateway's metrics and Node's default ones (event-loop delay included). */
+export function createMetrics(): Metrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  const registers = [registry];
+  return {
+    registry,
+    activeCalls: new client.Gauge({ name: 'voice_active_calls', help: 'Calls in progress (media sockets with an accepted start).', registers }),
+    callsTotal: new client.Counter({
+      name: 'voice_calls_total',
+      help: 'Calls ended, by outcome: completed (caller hung up / stop), hangup (agent ended it), rejected (bad stream token), dropped (socket lost without stop).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    turnLatency: new client.Histogram({
+      name: 'voice_turn_latency_ms',
+      help: 'Per-turn latency components, ms from the caller\'s end of speech.',
+      labelNames: ['component'],
+      buckets: [50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 8000],
+      registers,
+    }),
+    bargeIns: new client.Counter({ name: 'voice_barge_ins_total', help: 'Agent speech interrupted by the caller.', registers }),
+    providerErrors: new client.Counter({
+      name: 'voice_provider_errors_total',
+      help: 'Provider failures by provider (stt, llm, tts) and code (AUTH, UNAVAILABLE, TIMEOUT, …).',
+      labelNames: ['provider', 'code'],
+      registers,
+    }),
+    wsMessages: new client.Counter({
+      name: 'voice_ws_messages_total',
+      help: 'Media-socket messages by direction (in, out) and Twilio event.',
+      labelNames: ['direction', 'event'],
+      registers,
+    }),
+  };
+}
