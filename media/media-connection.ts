@@ -74,6 +74,7 @@ export class MediaConnection {
   }
 
   #onFrame(data: RawData, isBinary: boolean): void {
+    const started = process.hrtime.bigint();
     if (isBinary) return this.#bad('binary', 'binary frame (Twilio only sends text)');
     const parsed = parseInbound(rawToString(data));
     if (!parsed.ok) return this.#bad(parsed.reason, parsed.detail);
@@ -91,6 +92,7 @@ export class MediaConnection {
         const mulaw = decodePayload(msg.media.payload);
         if (!mulaw || mulaw.length === 0) return this.#bad('bad-payload', 'media payload is not base64 audio');
         this.#call((h) => h.onAudio({ mulaw, timestamp: msg.media.timestamp, chunk: msg.media.chunk }));
+        this.#deps.metrics.frameSeconds.inc(Number(process.hrtime.bigint() - started) / 1e9);
         return;
       }
       case 'mark':

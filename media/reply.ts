@@ -22,6 +22,8 @@ export interface ReplyMetrics {
   llmRequestAt?: number;
   firstTokenAt?: number;
   firstSentenceAt?: number;
+  /** The first sentence's synthesis request went out (after waiting for a TTS slot). */
+  firstTtsStartAt?: number;
   firstTtsDoneAt?: number;
   firstMediaAt?: number;
   firstMarkAt?: number;
@@ -153,6 +155,7 @@ export class Reply {
     await this.#slot();
     if (this.aborted) return this.#release(undefined);
     const started = this.#now();
+    if (index === 0) this.metrics.firstTtsStartAt = started;
     try {
       const { mulaw, synthMs } = await this.#deps.synthesizer.synthesize(text, this.signal);
       if (index === 0) this.metrics.firstTtsDoneAt = this.#now();

@@ -16,7 +16,7 @@ import type { VoiceConfig } from '../config/config.ts';
 import type { Logger } from '../server/logger.ts';
 import { TurnDetector, type TurnEvent } from './turn-detector.ts';
 import { Player, type PlayoutEvent, type HeardSegment } from './playout.ts';
-import { Reply, type ReplyResult, type ReplySource } from './reply.ts';
+import { Reply, type ReplyMetrics, type ReplyResult, type ReplySource } from './reply.ts';
 import { Conversation, heardPrefix } from './conversation.ts';
 import { rmsMulaw } from './audio-level.ts';
 import type { Metrics, TurnComponent } from '../server/metrics.ts';
@@ -397,10 +397,12 @@ export class VoiceCall implements CallHandler {
       llm_request: rel(m.llmRequestAt),
       first_token: rel(m.firstTokenAt),
       first_sentence: rel(m.firstSentenceAt),
+      tts_start: rel(m.firstTtsStartAt),
       tts_done: rel(m.firstTtsDoneAt),
       first_media: rel(m.firstMediaAt),
       first_mark: rel(m.firstMarkAt),
     };
+    const overhead = gatewayOverhead(m, t);
     this.#log.info('TURN', {
       turn: t.index,
       replyId: entry.reply.id,
@@ -409,16 +411,21 @@ export class VoiceCall implements CallHandler {
       llmRequestMs: components.llm_request,
       firstTokenMs: components.first_token,
       firstSentenceMs: components.first_sentence,
+      ttsStartMs: components.tts_start,
       ttsDoneMs: components.tts_done,
       firstMediaMs: components.first_media,
       firstMarkMs: components.first_mark,
+      // Time the gateway itself added between provider events (not waiting on any provider).
+      overheadMs: overhead,
     });
+    if (overhead !== undefined) this.#s.metrics?.turnOverhead.observe(overhead);
     for (const [component, ms] of Object.entries(components)) {
       if (ms !== undefined) this.#s.metrics?.turnLatency.observe({ component }, ms);
     }
   }
 
   // ------------------------------------------------------------------ ending
+
 
   /** Says sorry (if speech synthesis works) and hangs up. */
   #endWithApology(reason: string): void {
@@ -437,4 +444,16 @@ export class VoiceCall implements CallHandler {
     if (this.#closed) return;
     this.#ctx.hangup(reason);
   }
+}
+
+/**
+ * Gateway overhead of a turn, ms: committed → model request sent, first sentence ready → its
+ * synthesis requested, synthesis done → first media sent. Undefined until all stages happened.
+ */
+function gatewayOverhead(m: ReplyMetrics, t: CommittedTurn): number | undefined {
+  const { llmRequestAt, firstSentenceAt, firstTtsStartAt, firstTtsDoneAt, firstMediaAt } = m;
+  if (llmRequestAt === undefined || firstSentenceAt === undefined || firstTtsStartAt === undefined) return undefined;
+  if (firstTtsDoneAt === undefined || firstMediaAt === undefined) return undefined;
+  const ms = llmRequestAt - t.committedAt + (firstTtsStartAt - firstSentenceAt) + (firstMediaAt - firstTtsDoneAt);
+  return Math.round(ms * 100) / 100;
 }

@@ -11,6 +11,7 @@ export const TURN_COMPONENTS = [
   'llm_request',
   'first_token',
   'first_sentence',
+  'tts_start',
   'tts_done',
   'first_media',
   'first_mark',
@@ -26,6 +27,9 @@ export interface Metrics {
   readonly bargeIns: client.Counter<string>;
   readonly providerErrors: client.Counter<'provider' | 'code'>;
   readonly wsMessages: client.Counter<'direction' | 'event'>;
+  /** CPU time spent handling inbound media frames (parse, decode, VAD, STT write). */
+  readonly frameSeconds: client.Counter<string>;
+  readonly turnOverhead: client.Histogram<string>;
 }
 
 /** Creates a registry with the gateway's metrics and Node's default ones (event-loop delay included). */
@@ -60,6 +64,17 @@ export function createMetrics(): Metrics {
       name: 'voice_ws_messages_total',
       help: 'Media-socket messages by direction (in, out) and Twilio event.',
       labelNames: ['direction', 'event'],
+      registers,
+    }),
+    frameSeconds: new client.Counter({
+      name: 'voice_media_frame_processing_seconds_total',
+      help: 'Time spent handling inbound media frames; divide by voice_ws_messages_total{direction="in",event="media"} for the cost per frame.',
+      registers,
+    }),
+    turnOverhead: new client.Histogram({
+      name: 'voice_turn_overhead_ms',
+      help: 'Time the gateway itself adds to a turn between provider events (see overheadMs in the TURN log).',
+      buckets: [0.5, 1, 2, 5, 10, 20, 50, 100, 250],
       registers,
     }),
   };

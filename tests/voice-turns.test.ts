@@ -58,7 +58,7 @@ describe('a call through the voice pipeline', () => {
     const firstIndex = (name: string) => logs.records.findIndex((r) => r.message === name);
     expect(firstIndex('STT_PARTIAL')).toBeLessThan(firstIndex('STT_FINAL'));
     const turn = await eventually(() => logs.events('TURN')[0], 10_000, 'TURN log');
-    for (const k of ['sttFinalMs', 'llmRequestMs', 'firstTokenMs', 'firstSentenceMs', 'ttsDoneMs', 'firstMediaMs', 'firstMarkMs']) {
+    for (const k of ['sttFinalMs', 'llmRequestMs', 'firstTokenMs', 'firstSentenceMs', 'ttsStartMs', 'ttsDoneMs', 'firstMediaMs', 'firstMarkMs', 'overheadMs']) {
       expect(typeof turn[k]).toBe('number');
     }
     expect(turn.llmRequestMs as number).toBeLessThanOrEqual(turn.firstTokenMs as number);
@@ -66,6 +66,8 @@ describe('a call through the voice pipeline', () => {
     expect(turn.firstSentenceMs as number).toBeLessThanOrEqual(turn.ttsDoneMs as number);
     expect(turn.ttsDoneMs as number).toBeLessThanOrEqual(turn.firstMediaMs as number);
     expect(turn.firstMediaMs as number).toBeLessThanOrEqual(turn.firstMarkMs as number);
+    expect(turn.overheadMs as number).toBeGreaterThanOrEqual(0);
+    expect(turn.overheadMs as number).toBeLessThanOrEqual((turn.firstMediaMs as number) - (turn.committedMs as number));
 
     const mediaTx = logs.events('MEDIA_TX').filter((r) => r.callSid === client.callSid);
     expect(mediaTx.reduce((n, r) => n + (r.bytes as number), 0)).toBe(expected.length);
