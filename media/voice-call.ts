@@ -157,6 +157,10 @@ export class VoiceCall implements CallHandler {
   #onTurnEvent(e: TurnEvent, now: number): void {
     if (e.type === 'start') {
       this.#turn ??= { finals: [], interim: '', eouReached: false };
+      // The caller resumed: the turn goes on, and any end-of-utterance seen before no longer holds.
+      this.#turn.eouReached = false;
+      clearTimeout(this.#turn.grace);
+      this.#turn.grace = undefined;
       this.#dropLateFinal = false;
     } else if (e.type === 'sustained') {
       this.#onSustainedSpeech(e.onsetMs, now);
