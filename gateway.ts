@@ -174,12 +174,22 @@ async function main(): Promise<void> {
     defaultMeta: { deployId: config.deployId },
   });
 
+  // If whatever reads our stdout goes away (a log shipper died, `| head`), writes fail with EPIPE.
+  // Calls must go on without logs rather than the error being logged to the same dead pipe forever.
+  let stdoutGone = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') stdoutGone = true;
+  });
+  const logFault = (event: string, err: unknown) => {
+    if (stdoutGone) return;
+    const e = err instanceof Error ? err : new Error(String(err));
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return;
+    logger.error(event, { error: e.message, stack: e.stack });
+  };
   // A call must never be taken down by a stray rejection from an SDK (the Google clients leave
   // some behind when credentials are missing): log it and carry on.
-  process.on('unhandledRejection', (reason) =>
-    logger.error('UNHANDLED_REJECTION', { error: reason instanceof Error ? reason.message : String(reason) }),
-  );
-  process.on('uncaughtException', (err) => logger.error('UNCAUGHT_EXCEPTION', { error: err.message, stack: err.stack }));
+  process.on('unhandledRejection', (reason) => logFault('UNHANDLED_REJECTION', reason));
+  process.on('uncaughtException', (err) => logFault('UNCAUGHT_EXCEPTION', err));
 
   const metrics = createMetrics();
   const voice = createVoiceServices(config.voice, logger);

@@ -77,8 +77,8 @@ export class Player {
   readonly #queue: Segment[] = [];
   /** Segments with audio sent and not yet confirmed played, oldest first. */
   #inFlight: Segment[] = [];
-  /** mark name → [end position, segment that ends there (if any)] */
-  #marks = new Map<string, { end: number; segment: Segment | undefined }>();
+  /** mark name → the position it confirms and the segment whose audio precedes it */
+  #marks = new Map<string, { end: number; segment: Segment }>();
   #sent = 0;
   #confirmed = 0;
   #clock = 0;
@@ -158,7 +158,7 @@ export class Player {
     this.#clock = Math.max(this.#clock, this.#confirmed);
     this.#lastEchoAt = now;
     const seg = entry.segment;
-    if (seg && !this.#repliesWithMark.has(seg.meta.replyId)) {
+    if (!this.#repliesWithMark.has(seg.meta.replyId)) {
       this.#repliesWithMark.add(seg.meta.replyId);
       this.#o.onEvent({ type: 'first-mark', replyId: seg.meta.replyId, atMs: now });
     }
@@ -220,7 +220,7 @@ export class Player {
       const ended = seg.sentBytes >= seg.audio.length;
       if (ended || this.#sinceMark >= this.#o.markEveryMs * BYTES_PER_MS) {
         const name = `${this.#generation}.${++this.#markSeq}`;
-        this.#marks.set(name, { end: this.#sent, segment: ended ? seg : undefined });
+        this.#marks.set(name, { end: this.#sent, segment: seg });
         this.#o.send(formatMark(this.#o.streamSid, name));
         this.#sinceMark = 0;
       }

@@ -34,7 +34,7 @@ export function streamStatus(deps: StreamStatusDeps) {
           streamSid: fields.StreamSid,
           callSid: fields.CallSid,
           streamError: fields.StreamError,
-          timestamp: fields.Timestamp,
+          twilioTimestamp: fields.Timestamp,
           ...(truncated ? { truncated: true } : {}),
         });
         if (deps.authToken) checkSignature(deps, req, raw, fields);

@@ -77,6 +77,22 @@ describe('start-up', () => {
   });
 });
 
+describe('a dead log reader', () => {
+  it('does not stop the gateway from serving or from exiting on SIGTERM', async () => {
+    const g = await started();
+    const port = g.port();
+    g.child.stdout!.destroy(); // whatever read our logs is gone: writes now fail with EPIPE
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/webhook/stream_status`, { method: 'POST', body: 'StreamEvent=stream-started' });
+      expect(res.status).toBe(204);
+    }
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    g.kill('SIGTERM');
+    const { code } = await g.exited;
+    expect(code).toBe(0);
+  });
+});
+
 describe('a call without any provider credentials', () => {
   it('ends cleanly with the error logged once, and the process keeps serving', async () => {
     const g = await started();
