@@ -178,7 +178,9 @@ async function main(): Promise<void> {
   // Calls must go on without logs rather than the error being logged to the same dead pipe forever.
   let stdoutGone = false;
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') stdoutGone = true;
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') return;
+    stdoutGone = true;
+    logger.silent = true; // nothing more is written, so nothing piles up in memory either
   });
   const logFault = (event: string, err: unknown) => {
     if (stdoutGone) return;
