@@ -4,6 +4,7 @@
  * played, followed by a marker so the model knows it was cut off.
  */
 import type { ChatMessage } from './providers/types.ts';
+import type { HeardSegment } from './playout.ts';
 
 /** Appended to an interrupted reply in the history. */
 export const INTERRUPTION_MARKER = '[interrupted by the caller]';
@@ -58,4 +59,40 @@ export function heardPrefix(text: string, fraction: number): string {
     end = wordEnd;
   }
   return text.slice(0, end).trim();
+}
+
+/** What the caller heard of an interrupted reply. */
+export interface HeardReply {
+  text: string;
+  chars: number;
+  /** Audio of the cut sentence(s) that played, ms. */
+  ms: number;
+}
+
+/**
+ * The heard part of a reply: every sentence confirmed played, plus, for each sentence cut by the
+ * interruption, the words that fit in the share of its audio that played.
+ */
+export function heardOfReply(
+  replyId: number,
+  sentence: (index: number) => string | undefined,
+  played: ReadonlySet<number>,
+  partial: readonly HeardSegment[],
+): HeardReply {
+  const cut = new Map(partial.filter((p) => p.meta.replyId === replyId).map((p) => [p.meta.index, p]));
+  const parts: string[] = [];
+  let ms = 0;
+  for (const i of [...new Set([...played, ...cut.keys()])].sort((a, b) => a - b)) {
+    const text = sentence(i) ?? '';
+    const p = cut.get(i);
+    if (!p) {
+      parts.push(text);
+      continue;
+    }
+    ms += p.heardBytes / 8;
+    const part = heardPrefix(text, p.totalBytes > 0 ? p.heardBytes / p.totalBytes : 0);
+    if (part) parts.push(part);
+  }
+  const text = parts.join(' ').trim();
+  return { text, chars: text.length, ms: Math.round(ms) };
 }

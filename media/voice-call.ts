@@ -15,11 +15,12 @@ import type { CallContext, CallHandler, InboundAudio } from './call-handler.ts';
 import type { VoiceConfig } from '../config/config.ts';
 import type { Logger } from '../server/logger.ts';
 import { TurnDetector, type TurnEvent } from './turn-detector.ts';
-import { Player, type PlayoutEvent, type HeardSegment } from './playout.ts';
-import { Reply, type ReplyMetrics, type ReplyResult, type ReplySource } from './reply.ts';
-import { Conversation, heardPrefix } from './conversation.ts';
+import { Player, type PlayoutEvent } from './playout.ts';
+import { Reply, type ReplyResult, type ReplySource } from './reply.ts';
+import { Conversation, heardOfReply } from './conversation.ts';
+import { gatewayOverhead, turnComponents, turnLogFields } from './turn-metrics.ts';
 import { rmsMulaw } from './audio-level.ts';
-import type { Metrics, TurnComponent } from '../server/metrics.ts';
+import type { Metrics } from '../server/metrics.ts';
 import type { ProviderError, RecognizerEvent, RecognizerSession, ReplyGenerator, SpeechRecognizer, Synthesizer } from './providers/types.ts';
 
 /** Spoken when the model fails or stalls; the call goes on. */
@@ -349,7 +350,7 @@ export class VoiceCall implements CallHandler {
     const wasPlaying = this.#player.playing;
     const partial = this.#player.interrupt();
     entry.reply.abort();
-    const heard = this.#heardText(entry, partial);
+    const heard = heardOfReply(entry.reply.id, (i) => entry.reply.sentence(i), entry.reply.played, partial);
     if (entry.turn) this.#logTurn(entry);
     if (!wasPlaying && heard.chars === 0) {
       this.#log.info('REPLY_CANCELLED', { replyId: entry.reply.id, reason });
@@ -369,59 +370,13 @@ export class VoiceCall implements CallHandler {
     });
   }
 
-  #heardText(entry: ActiveReply, partial: HeardSegment[]): { text: string; chars: number; ms: number } {
-    const parts: string[] = [];
-    let ms = 0;
-    const cut = new Map(partial.filter((p) => p.meta.replyId === entry.reply.id).map((p) => [p.meta.index, p]));
-    const indexes = new Set([...entry.reply.played, ...cut.keys()]);
-    for (const i of [...indexes].sort((a, b) => a - b)) {
-      const text = entry.reply.sentence(i) ?? '';
-      const p = cut.get(i);
-      if (!p) {
-        parts.push(text);
-        continue;
-      }
-      ms += p.heardBytes / 8;
-      const part = heardPrefix(text, p.totalBytes > 0 ? p.heardBytes / p.totalBytes : 0);
-      if (part) parts.push(part);
-    }
-    const text = parts.join(' ').trim();
-    return { text, chars: text.length, ms: Math.round(ms) };
-  }
-
   #logTurn(entry: ActiveReply): void {
     const t = entry.turn;
     if (!t || t.logged) return;
     t.logged = true;
-    const m = entry.reply.metrics;
-    const rel = (at: number | undefined) => (at === undefined ? undefined : Math.round(at - t.speechEndAt));
-    const components: Record<TurnComponent, number | undefined> = {
-      stt_final: rel(t.finalAt),
-      committed: rel(t.committedAt),
-      llm_request: rel(m.llmRequestAt),
-      first_token: rel(m.firstTokenAt),
-      first_sentence: rel(m.firstSentenceAt),
-      tts_start: rel(m.firstTtsStartAt),
-      tts_done: rel(m.firstTtsDoneAt),
-      first_media: rel(m.firstMediaAt),
-      first_mark: rel(m.firstMarkAt),
-    };
-    const overhead = gatewayOverhead(m, t);
-    this.#log.info('TURN', {
-      turn: t.index,
-      replyId: entry.reply.id,
-      sttFinalMs: components.stt_final,
-      committedMs: components.committed,
-      llmRequestMs: components.llm_request,
-      firstTokenMs: components.first_token,
-      firstSentenceMs: components.first_sentence,
-      ttsStartMs: components.tts_start,
-      ttsDoneMs: components.tts_done,
-      firstMediaMs: components.first_media,
-      firstMarkMs: components.first_mark,
-      // Time the gateway itself added between provider events (not waiting on any provider).
-      overheadMs: overhead,
-    });
+    const components = turnComponents(t, entry.reply.metrics);
+    const overhead = gatewayOverhead(t, entry.reply.metrics);
+    this.#log.info('TURN', { turn: t.index, replyId: entry.reply.id, ...turnLogFields(components, overhead) });
     if (overhead !== undefined) this.#s.metrics?.turnOverhead.observe(overhead);
     for (const [component, ms] of Object.entries(components)) {
       if (ms !== undefined) this.#s.metrics?.turnLatency.observe({ component }, ms);
@@ -448,16 +403,4 @@ export class VoiceCall implements CallHandler {
     if (this.#closed) return;
     this.#ctx.hangup(reason);
   }
-}
-
-/**
- * Gateway overhead of a turn, ms: committed → model request sent, first sentence ready → its
- * synthesis requested, synthesis done → first media sent. Undefined until all stages happened.
- */
-function gatewayOverhead(m: ReplyMetrics, t: CommittedTurn): number | undefined {
-  const { llmRequestAt, firstSentenceAt, firstTtsStartAt, firstTtsDoneAt, firstMediaAt } = m;
-  if (llmRequestAt === undefined || firstSentenceAt === undefined || firstTtsStartAt === undefined) return undefined;
-  if (firstTtsDoneAt === undefined || firstMediaAt === undefined) return undefined;
-  const ms = llmRequestAt - t.committedAt + (firstTtsStartAt - firstSentenceAt) + (firstMediaAt - firstTtsDoneAt);
-  return Math.round(ms * 100) / 100;
 }

@@ -1,4 +1,4 @@
-import { Conversation, heardPrefix, INTERRUPTION_MARKER } from '../media/conversation.ts';
+import { Conversation, heardOfReply, heardPrefix, INTERRUPTION_MARKER } from '../media/conversation.ts';
 
 describe('heardPrefix', () => {
   const text = 'המרפאה פתוחה מחר משמונה בבוקר ועד שש בערב';
@@ -38,5 +38,28 @@ describe('Conversation', () => {
     c.addUser('a');
     c.messages()[1]!.content = 'changed';
     expect(c.messages()[1]!.content).toBe('a');
+  });
+});
+
+describe('heardOfReply', () => {
+  const sentences = ['משפט ראשון שלם.', 'משפט שני שנקטע באמצע הדרך.', 'משפט שלישי שלא נשמע.'];
+  const sentence = (i: number) => sentences[i];
+
+  it('keeps played sentences whole and the cut one to the word', () => {
+    const heard = heardOfReply(7, sentence, new Set([0]), [
+      { meta: { replyId: 7, index: 1, text: sentences[1]! }, totalBytes: 8000, heardBytes: 4000 },
+      { meta: { replyId: 7, index: 2, text: sentences[2]! }, totalBytes: 8000, heardBytes: 0 },
+    ]);
+    expect(heard.text.startsWith(sentences[0]!)).toBe(true);
+    expect(heard.text).toContain('משפט שני');
+    expect(heard.text).not.toContain('הדרך');
+    expect(heard.text).not.toContain('שלישי');
+    expect(heard.ms).toBe(500);
+    expect(heard.chars).toBe(heard.text.length);
+  });
+
+  it('ignores segments of other replies', () => {
+    const heard = heardOfReply(7, sentence, new Set(), [{ meta: { replyId: 6, index: 0, text: 'x' }, totalBytes: 800, heardBytes: 800 }]);
+    expect(heard).toEqual({ text: '', chars: 0, ms: 0 });
   });
 });
