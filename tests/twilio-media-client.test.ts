@@ -400,3 +400,21 @@ describe('TwilioMediaClient', () => {
     await expect(TwilioMediaClient.connect(gateway.url)).rejects.toBeInstanceOf(TwilioHandshakeError);
   });
 });
+
+describe('timeline subscription', () => {
+  it('replays past events, then feeds new ones, until unsubscribed; a throwing listener is dropped', async () => {
+    const { Timeline } = await import('../tools/twilio/timeline.ts');
+    const t = new Timeline();
+    t.record('recv-clear', {}, 1);
+    const seen: number[] = [];
+    const stop = t.subscribe((e) => seen.push(e.atMs));
+    t.subscribe(() => {
+      throw new Error('bad observer');
+    });
+    t.record('recv-clear', {}, 2);
+    stop();
+    t.record('recv-clear', {}, 3);
+    expect(seen).toEqual([1, 2]);
+    expect(t.events.map((e) => e.atMs)).toEqual([1, 2, 3]);
+  });
+});

@@ -113,14 +113,7 @@ export async function runCall(options: CallOptions): Promise<CallReport> {
   report.streamSid = client.streamSid;
 
   const timeline = new CallTimeline(safeCallback(options.onEvent, notes));
-  // The client has no subscription API, but a wait's predicate sees every event as it is recorded (and
-  // every earlier one when the wait begins): a predicate that never matches is a live feed. The wait
-  // rejects when the stream closes, which is simply the end of the feed.
-  const feed = (e: ClientEvent): boolean => {
-    timeline.observe(e);
-    return false;
-  };
-  client.waitFor(feed, 2 ** 31 - 1).catch(() => undefined);
+  client.onEvent((e) => timeline.observe(e));
   let socketClosed = false;
   void client.closed.then(() => (socketClosed = true));
 

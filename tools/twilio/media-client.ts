@@ -132,6 +132,11 @@ export class TwilioMediaClient {
     return performance.now() - this.#t0;
   }
 
+  /** Live feed of the timeline: every event so far, then each new one. Returns the unsubscribe function. */
+  onEvent(listener: (e: ClientEvent) => void): () => void {
+    return this.#timeline.subscribe(listener);
+  }
+
   /** The timeline so far, sorted by `atMs`. */
   get events(): readonly ClientEvent[] {
     return this.#timeline.events;

@@ -79,7 +79,23 @@ interface Waiter {
 export class Timeline {
   readonly #events: ClientEvent[] = [];
   readonly #waiters = new Set<Waiter>();
+  readonly #listeners = new Set<(e: ClientEvent) => void>();
   #endedBecause: string | undefined;
+
+  /**
+   * Calls `listener` with every event already recorded, then with each new one as it is recorded.
+   * Returns the unsubscribe function. A listener that throws is dropped, never breaks the timeline.
+   */
+  subscribe(listener: (e: ClientEvent) => void): () => void {
+    const unsubscribe = () => void this.#listeners.delete(listener);
+    try {
+      for (const e of this.#events) listener(e);
+    } catch {
+      return unsubscribe; // a broken observer must not break the call it observes
+    }
+    this.#listeners.add(listener);
+    return unsubscribe;
+  }
 
   /** All events so far, sorted by `atMs`. */
   get events(): readonly ClientEvent[] {
@@ -95,6 +111,13 @@ export class Timeline {
     let i = this.#events.length;
     while (i > 0 && (this.#events[i - 1]?.atMs ?? 0) > atMs) i--;
     this.#events.splice(i, 0, event);
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        this.#listeners.delete(listener); // a broken observer must not break the call it observes
+      }
+    }
     for (const waiter of this.#waiters) {
       if (!waiter.test(event)) continue;
       this.#settle(waiter);
