@@ -14,7 +14,8 @@ import { WebSocketServer } from 'ws';
 import { startGateway, type Harness } from './helpers/gateway-harness.ts';
 import { ROOT } from './helpers/gateway-process.ts';
 import { parseSmokeArgs, runCli, runSmoke, STEP_NAMES, type SmokeOptions, type SmokeReport, type StepName } from '../tools/smoke/index.ts';
-import { extractStreamUrl, streamUrlProblems } from '../tools/smoke/stream-url.ts';
+import { streamUrlProblems } from '../tools/smoke/stream-url.ts';
+import { readStreamTwiml } from '../tools/twilio/twilio-http.ts';
 
 jest.setTimeout(30_000);
 
@@ -350,13 +351,15 @@ describe('the CLI', () => {
 describe('reading the stream URL', () => {
   it('finds <Stream url> inside <Connect> and decodes entities', () => {
     const xml = '<?xml version="1.0"?><Response><Connect action="x"><Stream statusCallback="y" url="wss://h/ws?a=1&amp;b=2"><Parameter name="t" value="v"/></Stream></Connect></Response>';
-    expect(extractStreamUrl(xml)).toEqual({ url: 'wss://h/ws?a=1&b=2' });
+    expect(readStreamTwiml(xml)).toEqual({ streamUrl: 'wss://h/ws?a=1&b=2', statusCallback: 'y', connectAction: 'x', parameters: { t: 'v' } });
   });
 
   it('explains what is missing', () => {
-    expect(extractStreamUrl('<Response><Say>hi</Say></Response>')).toEqual({ error: 'no <Connect> element' });
-    expect(extractStreamUrl('<Response><Connect><Stream/></Connect></Response>')).toEqual({ error: '<Stream> has no url attribute' });
-    expect(extractStreamUrl('not xml')).toEqual({ error: 'no <Response> element' });
+    expect(() => readStreamTwiml('<Response><Say>hi</Say></Response>')).toThrow('no <Connect> element');
+    expect(() => readStreamTwiml('<Response><Connect><Stream/></Connect></Response>')).toThrow('<Stream> has no url attribute');
+    expect(() => readStreamTwiml('<Response><Connect></Connect></Response>')).toThrow('no <Stream> inside <Connect>');
+    expect(() => readStreamTwiml('<Other/>')).toThrow('no <Response> element');
+    expect(() => readStreamTwiml('not xml')).toThrow(/not well-formed XML/);
   });
 
   it('accepts a clean wss URL on the expected host and lists every problem otherwise', () => {

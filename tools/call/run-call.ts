@@ -9,20 +9,13 @@
  * file runs the flow and assembles the report (the caller's script is in `caller-script.ts`). No console output and no process-global
  * state, so many calls can run at once in one process.
  */
-import { randomSid, TwilioHandshakeError, TwilioMediaClient } from '../twilio/media-client.ts';
+import { TwilioHandshakeError, TwilioMediaClient } from '../twilio/media-client.ts';
+import { callStatusParams, randomSid, streamStatusParams, twilioSignature, voiceParams } from '../twilio/twilio-http.ts';
 import type { ClientEvent, CloseInfo, SpeechTiming } from '../twilio/media-client.ts';
 import { CallTimeline } from './call-timeline.ts';
 import { CALL_DEFAULTS, converse, scriptSettings } from './caller-script.ts';
 import type { CallEvent } from './call-timeline.ts';
-import {
-  callStatusParams,
-  mediaSocketUrl,
-  parseStreamTwiml,
-  postWebhook,
-  signature,
-  streamStatusParams,
-  voiceParams,
-} from './twilio-requests.ts';
+import { mediaSocketUrl, parseStreamTwiml, postWebhook } from './twilio-requests.ts';
 import type { CallIdentity, WebhookResult } from './twilio-requests.ts';
 import type { CallOptions, CallReport, TurnReport } from './types.ts';
 
@@ -96,7 +89,7 @@ export async function runCall(options: CallOptions): Promise<CallReport> {
       accountSid: id.accountSid,
       customParameters: twiml.parameters,
       protocols: options.protocols ?? [],
-      headers: options.authToken ? { 'x-twilio-signature': signature(options.authToken, twiml.streamUrl, {}) } : {},
+      headers: options.authToken ? { 'x-twilio-signature': twilioSignature(options.authToken, twiml.streamUrl, {}) } : {},
     });
   } catch (err) {
     const refused = err instanceof TwilioHandshakeError;

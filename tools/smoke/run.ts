@@ -10,7 +10,7 @@
  */
 import type { SmokeOptions } from './options.ts';
 import type { SmokeReport, StepName, StepResult } from './report.ts';
-import { extractStreamUrl, streamUrlProblems } from './stream-url.ts';
+import { streamUrlProblems } from './stream-url.ts';
 import {
   describeEndpoint,
   describeError,
@@ -22,7 +22,16 @@ import {
   type Exchange,
   type UpgradeOutcome,
 } from './transport.ts';
-import { incomingCallParams, simulatedCall, streamStartedParams, twilioSignature } from './twilio-requests.ts';
+import { randomSid, readStreamTwiml, streamStatusParams, twilioSignature, voiceParams, type CallIdentity } from '../twilio/twilio-http.ts';
+
+// Twilio's documented "magic" test numbers: they can never reach a real phone.
+const FROM = '+15005550006';
+const TO = '+15005550001';
+
+/** A new simulated call with random SIDs. */
+function simulatedCall(): CallIdentity {
+  return { accountSid: randomSid('AC'), callSid: randomSid('CA'), from: FROM, to: TO };
+}
 
 /** Called as the run goes, so a CLI can print each line when it happens. */
 export interface SmokeHooks {
@@ -48,6 +57,7 @@ export async function runSmoke(options: SmokeOptions, hooks: SmokeHooks = {}): P
   const publicHost = new URL(options.publicBaseUrl).host;
   const token = options.authToken;
   const call = simulatedCall();
+  const streamSid = randomSid('MZ');
   const steps: StepResult[] = [];
   const notes: string[] = [];
 
@@ -104,7 +114,7 @@ export async function runSmoke(options: SmokeOptions, hooks: SmokeHooks = {}): P
   });
 
   await step('stream_status', async () => {
-    const res = await postWebhook('/webhook/stream_status', streamStartedParams(call), true);
+    const res = await postWebhook('/webhook/stream_status', streamStatusParams(call, streamSid, 'stream-started'), true);
     const pass = res.status === 204;
     return { pass, detail: `${res.statusLine} (stream-started${signedNote})${pass ? '' : '; expected 204'}` };
   });
@@ -112,15 +122,19 @@ export async function runSmoke(options: SmokeOptions, hooks: SmokeHooks = {}): P
   // Filled in by earlier steps for later ones (an object, so TypeScript does not narrow it away).
   const seen: { streamUrl?: string; offered?: UpgradeOutcome } = {};
   await step('incoming_call', async () => {
-    const res = await postWebhook('/webhook/incoming_call', incomingCallParams(call), true);
+    const res = await postWebhook('/webhook/incoming_call', voiceParams(call, 'ringing'), true);
     const type = headerLine(res, 'content-type') ?? 'no Content-Type';
     const saw = `${res.statusLine} (${type})`;
     if (res.status !== 200) return { pass: false, detail: `${saw}${signedNote ? ' (signed)' : ''}; expected 200 with TwiML` };
     if (!/xml/i.test(headerValue(res, 'content-type') ?? '')) return { pass: false, detail: `${saw}; expected text/xml TwiML` };
-    const found = extractStreamUrl(res.body);
-    if ('error' in found) return { pass: false, detail: `${saw}; ${found.error} in ${quote(res.body)}` };
-    seen.streamUrl = found.url;
-    return { pass: true, detail: `${saw}; <Stream url="${found.url}">` };
+    let streamUrl: string;
+    try {
+      streamUrl = readStreamTwiml(res.body).streamUrl;
+    } catch (err) {
+      return { pass: false, detail: `${saw}; ${(err as Error).message} in ${quote(res.body)}` };
+    }
+    seen.streamUrl = streamUrl;
+    return { pass: true, detail: `${saw}; <Stream url="${streamUrl}">` };
   });
 
   const needStreamUrl = { skip: 'needs the <Stream url> from incoming_call' };
@@ -176,7 +190,7 @@ export async function runSmoke(options: SmokeOptions, hooks: SmokeHooks = {}): P
 
   if (token) {
     await step('unsigned_incoming_call_refused', async () => {
-      const res = await postWebhook('/webhook/incoming_call', incomingCallParams(simulatedCall()), false);
+      const res = await postWebhook('/webhook/incoming_call', voiceParams(simulatedCall(), 'ringing'), false);
       const pass = res.status === 403;
       return { pass, detail: `${res.statusLine} without X-Twilio-Signature${pass ? '' : '; expected 403'}` };
     });

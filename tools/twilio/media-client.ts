@@ -9,7 +9,6 @@
  *               (sends connected, start;     (frame clock + playout ticks)     (timers stopped,
  *                starts the frame clock)                                        buffer dropped)
  */
-import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import type { RawData } from 'ws';
 import { CallerAudioQueue } from './caller-audio.ts';
@@ -18,9 +17,11 @@ import { FrameClock } from './frame-clock.ts';
 import { OutboundReceiver } from './outbound-receiver.ts';
 import type { RecordedViolation } from './outbound-receiver.ts';
 import { Timeline } from './timeline.ts';
+import { randomSid } from './twilio-http.ts';
 import type { ClientEvent, ClientEventDetails, ClientEventKind, CloseInfo, EventOf } from './timeline.ts';
 
 // One import site for the simulator and tests.
+export { randomSid } from './twilio-http.ts';
 export type { SpeechTiming } from './caller-audio.ts';
 export type { RecordedViolation } from './outbound-receiver.ts';
 export type { Violation, ViolationCode } from './outbound-validator.ts';
@@ -62,11 +63,6 @@ export class TwilioHandshakeError extends Error {
 }
 
 const BYTES_PER_MS = 8;
-
-/** A Twilio SID: two-letter prefix + 32 lower-case hex digits, like the real ones. */
-export function randomSid(prefix: 'CA' | 'MZ' | 'AC'): string {
-  return prefix + randomBytes(16).toString('hex');
-}
 
 /** The caller side of one media stream. Create with {@link TwilioMediaClient.connect}. */
 export class TwilioMediaClient {
