@@ -19,7 +19,7 @@ import { runCall } from '../tools/call/run-call.ts';
 import type { CallEvent, CallReport } from '../tools/call/run-call.ts';
 import { mediaSocketUrl, onBase, parseStreamTwiml } from '../tools/call/twilio-requests.ts';
 import { startGateway, type Harness } from './helpers/gateway-harness.ts';
-import { ROOT } from './helpers/gateway-process.ts';
+import { REPO_ROOT as ROOT } from '../tools/gateway-child.ts';
 
 const TOKEN = 'test-auth-token-0123456789abcdef';
 const HEBREW = readFileSync(path.join(ROOT, 'tests/fixtures/caller-hebrew.ulaw'));

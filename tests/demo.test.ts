@@ -9,10 +9,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseWav, WAV_FORMAT } from '../media/wav.ts';
-import { GatewayStartError, startGatewayChild } from '../tools/demo/gateway-child.ts';
+import { GatewayStartError, startGatewayChild } from '../tools/gateway-child.ts';
 import { runDemo as runDemoInProcess } from '../tools/demo/run-demo.ts';
 import { callRecords, checkFlow, describeRecord, EXPECTED_FLOW } from '../tools/demo/log-flow.ts';
-import { ROOT } from './helpers/gateway-process.ts';
+import { REPO_ROOT as ROOT } from '../tools/gateway-child.ts';
 
 jest.setTimeout(60_000);
 
@@ -225,8 +225,8 @@ describe('runDemo in-process', () => {
 
 describe('the gateway child', () => {
   test('a gateway that cannot start is reported with its exit code and what it said', async () => {
-    const err = await startGatewayChild({ root: TMP, env: { PATH: process.env.PATH ?? '' } }).catch((e: unknown) => e);
+    const err = await startGatewayChild({ env: { EOU_MS: 'abc' } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayStartError);
-    expect((err as Error).message).toMatch(/^the gateway did not start: it exited with code 1; it said: .*Cannot find module/s);
+    expect((err as Error).message).toMatch(/^the gateway did not start: it exited with code 1; it said: gateway: invalid configuration:.*EOU_MS/s);
   });
 });

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import WebSocket from 'ws';
-import { spawnGateway, type GatewayProcess } from './helpers/gateway-process.ts';
+import { spawnGateway, startGatewayChild, type GatewayChild, type GatewayProcess } from '../tools/gateway-child.ts';
 import { parseConnectStream } from './helpers/twiml.ts';
 import { startFakeStt, startFakeTts, startFakeOpenAI, type FakeStt, type FakeTts, type FakeOpenAI } from '../tools/emulators/index.ts';
 
@@ -8,13 +8,12 @@ jest.setTimeout(30_000);
 
 const running: GatewayProcess[] = [];
 afterEach(() => {
-  for (const g of running.splice(0)) if (g.child.exitCode === null) g.child.kill('SIGKILL');
+  for (const g of running.splice(0)) if (!g.hasExited()) g.process.kill('SIGKILL');
 });
 
-async function started(env: Record<string, string> = {}): Promise<GatewayProcess> {
-  const g = spawnGateway({ PORT: '0', HOST: '127.0.0.1', ...env });
+async function started(env: Record<string, string> = {}): Promise<GatewayChild> {
+  const g = await startGatewayChild({ env });
   running.push(g);
-  await g.waitForLog('GATEWAY_LISTENING');
   return g;
 }
 
@@ -39,18 +38,18 @@ async function openCall(port: number, callSid: string): Promise<WebSocket> {
 describe('start-up', () => {
   it('starts without any credentials and says which providers are not configured', async () => {
     const g = await started();
-    const res = await fetch(`http://127.0.0.1:${g.port()}/healthz`);
+    const res = await fetch(`http://127.0.0.1:${g.port}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('ok');
     const missing = g.logs.filter((r) => r.message === 'PROVIDER_NOT_CONFIGURED').map((r) => r.provider);
     expect(missing.sort()).toEqual(['google-stt', 'google-tts', 'openai']);
     expect(g.logs.some((r) => r.message === 'TWILIO_SIGNATURES_NOT_ENFORCED')).toBe(true);
-    g.kill();
+    g.signal('SIGTERM');
     expect((await g.exited).code).toBe(0);
   });
 
   it('refuses a malformed variable with a message naming it and a non-zero exit', async () => {
-    const g = spawnGateway({ PORT: '0', EOU_MS: 'abc', BARGE_IN: 'perhaps' });
+    const g = spawnGateway({ env: { EOU_MS: 'abc', BARGE_IN: 'perhaps' } });
     running.push(g);
     const { code } = await g.exited;
     expect(code).not.toBe(0);
@@ -64,7 +63,7 @@ describe('start-up', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const g = spawnGateway({ PORT: String(port), HOST: '127.0.0.1' });
+      const g = spawnGateway({ env: { PORT: String(port) } });
       running.push(g);
       const { code } = await g.exited;
       expect(code).toBe(1);
@@ -80,14 +79,14 @@ describe('start-up', () => {
 describe('a dead log reader', () => {
   it('does not stop the gateway from serving or from exiting on SIGTERM', async () => {
     const g = await started();
-    const port = g.port();
-    g.child.stdout!.destroy(); // whatever read our logs is gone: writes now fail with EPIPE
+    const port = g.port;
+    g.process.stdout!.destroy(); // whatever read our logs is gone: writes now fail with EPIPE
     for (let i = 0; i < 20; i++) {
       const res = await fetch(`http://127.0.0.1:${port}/webhook/stream_status`, { method: 'POST', body: 'StreamEvent=stream-started' });
       expect(res.status).toBe(204);
     }
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
-    g.kill('SIGTERM');
+    g.signal('SIGTERM');
     const { code } = await g.exited;
     expect(code).toBe(0);
   });
@@ -96,7 +95,7 @@ describe('a dead log reader', () => {
 describe('a call without any provider credentials', () => {
   it('ends cleanly with the error logged once, and the process keeps serving', async () => {
     const g = await started();
-    const call = await openCall(g.port(), 'CA40000000000000000000000000000001');
+    const call = await openCall(g.port, 'CA40000000000000000000000000000001');
     const closed = new Promise<number>((r) => call.once('close', (code) => r(code)));
     call.on('open', () => undefined);
     // Keep sending silence like Twilio until the gateway hangs up.
@@ -109,7 +108,7 @@ describe('a call without any provider credentials', () => {
     } finally {
       clearInterval(timer);
     }
-    const health = await fetch(`http://127.0.0.1:${g.port()}/healthz`);
+    const health = await fetch(`http://127.0.0.1:${g.port}/healthz`);
     expect(health.status).toBe(200);
     const failures = g.logs.filter((r) => ['STT_FAILED', 'TTS_UNAVAILABLE', 'LLM_ERROR'].includes(String(r.message)));
     expect(failures.length).toBeGreaterThanOrEqual(1);
@@ -117,7 +116,7 @@ describe('a call without any provider credentials', () => {
     expect(JSON.stringify(failures)).toMatch(/credentials/i);
     expect(g.logs.some((r) => r.message === 'CALL_HANGUP')).toBe(true);
     expect(g.logs.some((r) => r.message === 'UNHANDLED_REJECTION' || r.message === 'UNCAUGHT_EXCEPTION')).toBe(false);
-    g.kill();
+    g.signal('SIGTERM');
     expect((await g.exited).code).toBe(0);
   });
 });
@@ -137,11 +136,11 @@ describe('drain on SIGTERM', () => {
 
   it('turns /healthz 503 at once, keeps serving webhooks and upgrades, and exits 0 when the last call ends', async () => {
     const g = await started({ DRAIN_TIMEOUT_MS: '20000', ...emulators });
-    const port = g.port();
+    const port = g.port;
     const call = await openCall(port, 'CA10000000000000000000000000000001');
     await g.waitForLog('WS_START');
 
-    g.kill('SIGTERM');
+    g.signal('SIGTERM');
     await g.waitForLog('DRAIN_START');
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(503);
@@ -155,7 +154,7 @@ describe('drain on SIGTERM', () => {
     // Calls in progress are not cut.
     await new Promise((r) => setTimeout(r, 500));
     expect(call.readyState).toBe(WebSocket.OPEN);
-    expect(g.child.exitCode).toBeNull();
+    expect(g.process.exitCode).toBeNull();
 
     call.close(1000);
     late.close(1000);
@@ -166,10 +165,10 @@ describe('drain on SIGTERM', () => {
 
   it('closes remaining calls with a logged reason when DRAIN_TIMEOUT_MS passes, then exits 0', async () => {
     const g = await started({ DRAIN_TIMEOUT_MS: '800', ...emulators });
-    const call = await openCall(g.port(), 'CA20000000000000000000000000000001');
+    const call = await openCall(g.port, 'CA20000000000000000000000000000001');
     await g.waitForLog('WS_START');
     const closedCode = new Promise<number>((r) => call.once('close', (code) => r(code)));
-    g.kill('SIGTERM');
+    g.signal('SIGTERM');
     expect(await closedCode).toBe(1001);
     expect((await g.exited).code).toBe(0);
     expect(g.logs.some((r) => r.message === 'DRAIN_TIMEOUT')).toBe(true);
@@ -178,11 +177,11 @@ describe('drain on SIGTERM', () => {
 
   it('exits at once on a second signal', async () => {
     const g = await started({ DRAIN_TIMEOUT_MS: '60000', ...emulators });
-    const call = await openCall(g.port(), 'CA30000000000000000000000000000001');
+    const call = await openCall(g.port, 'CA30000000000000000000000000000001');
     await g.waitForLog('WS_START');
-    g.kill('SIGTERM');
+    g.signal('SIGTERM');
     await g.waitForLog('DRAIN_START');
-    g.kill('SIGINT');
+    g.signal('SIGINT');
     const { code } = await g.exited;
     expect(code).toBe(1);
     expect(g.logs.some((r) => r.message === 'DRAIN_FORCED')).toBe(true);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { startGateway, type Harness } from './helpers/gateway-harness.ts';
-import { ROOT } from './helpers/gateway-process.ts';
+import { REPO_ROOT as ROOT } from '../tools/gateway-child.ts';
 import { parseSmokeArgs, runCli, runSmoke, STEP_NAMES, type SmokeOptions, type SmokeReport, type StepName } from '../tools/smoke/index.ts';
 import { streamUrlProblems } from '../tools/smoke/stream-url.ts';
 import { readStreamTwiml } from '../tools/twilio/twilio-http.ts';

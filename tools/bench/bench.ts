@@ -31,7 +31,7 @@ export async function runBench(cfg: BenchConfig, say: (line: string) => void): P
   for (const calls of cfg.levels) {
     say(`bench: ${calls} concurrent call(s)…`);
     try {
-      const level = await runLevel(calls, cfg, ROOT);
+      const level = await runLevel(calls, cfg);
       levels.push(level);
       const o = level.overheadMs;
       say(

@@ -1,17 +1,16 @@
 /**
- * The gateway under test, run as a child process exactly like `npm start` (`node gateway.ts` from
- * the repository root), so its CPU, memory and event loop are its own. Its JSON log lines are parsed
- * as they arrive; the benchmark keeps the per-turn and barge-in records and counts warnings/errors.
+ * The gateway under test (the shared child of `../gateway-child.ts`, started exactly like
+ * `npm start`), so its CPU, memory and event loop are its own. Of its log the benchmark keeps only
+ * the per-turn and barge-in records and counts warnings/errors, so a long level holds no log in memory.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { startGatewayChild, type LogRecord } from '../gateway-child.ts';
 import { track } from './children.ts';
 
-/** One parsed log line. */
-export type LogRecord = Record<string, unknown>;
+export type { LogRecord } from '../gateway-child.ts';
 
 /** A running gateway. */
-export interface GatewayChild {
+export interface BenchGateway {
   readonly pid: number;
   /** `http://127.0.0.1:PORT`. */
   readonly base: string;
@@ -28,89 +27,38 @@ export interface GatewayChild {
 }
 
 /**
- * Spawns `node gateway.ts` in `root` with a clean environment plus `env` (PORT=0, HOST=127.0.0.1 are
- * set here) and resolves once it logged `GATEWAY_LISTENING`.
- * @throws Error if it exits or has not listened within `timeoutMs`, with its stderr.
+ * Starts the gateway with `env` (LOG_LEVEL=info) and resolves once it listens.
+ * @throws GatewayStartError if it exits or has not listened within 15 s, with its stderr.
  */
-export async function startGatewayChild(root: string, env: Record<string, string>, timeoutMs = 15_000): Promise<GatewayChild> {
-  const child = spawn(process.execPath, ['gateway.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      HOME: process.env['HOME'] ?? '/tmp',
-      METADATA_SERVER_DETECTION: 'none',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  track(child);
+export async function startBenchGateway(env: Record<string, string>): Promise<BenchGateway> {
   const turns: LogRecord[] = [];
   const bargeIns: LogRecord[] = [];
   const problems = new Map<string, number>();
-  let stderr = '';
-  let partial = '';
-  let onListening: ((port: number) => void) | undefined;
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-4000)));
-  child.stdout.on('data', (d: Buffer) => {
-    partial += d.toString('utf8');
-    let nl: number;
-    while ((nl = partial.indexOf('\n')) !== -1) {
-      const line = partial.slice(0, nl);
-      partial = partial.slice(nl + 1);
-      let r: LogRecord;
-      try {
-        r = JSON.parse(line) as LogRecord;
-      } catch {
-        continue; // not a log record (nothing else is printed in json format)
-      }
-      if (r['message'] === 'TURN') turns.push(r);
-      else if (r['message'] === 'BARGE_IN') bargeIns.push(r);
-      else if (r['message'] === 'GATEWAY_LISTENING') onListening?.(Number(r['port']));
-      if (r['level'] === 'warn' || r['level'] === 'error') problems.set(String(r['message']), (problems.get(String(r['message'])) ?? 0) + 1);
-    }
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not listen within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
-    onListening = (p) => {
-      clearTimeout(timer);
-      resolve(p);
-    };
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited during start-up (code ${child.exitCode}); stderr: ${stderr}`));
-    });
-  });
+  const onRecord = (r: LogRecord) => {
+    if (r['message'] === 'TURN') turns.push(r);
+    else if (r['message'] === 'BARGE_IN') bargeIns.push(r);
+    if (r['level'] === 'warn' || r['level'] === 'error') problems.set(String(r['message']), (problems.get(String(r['message'])) ?? 0) + 1);
+  };
+  const g = await startGatewayChild({ env: { LOG_LEVEL: 'info', ...env }, keepLogs: false, onRecord });
+  track(g.process);
   return {
-    pid: child.pid!,
-    base: `http://127.0.0.1:${port}`,
+    pid: g.pid,
+    base: g.url,
     turns,
     bargeIns,
     problems,
-    rssBytes: () => procRss(child),
-    stop: (graceMs = 5000) => stopChild(child, exited, graceMs),
+    rssBytes: () => (g.hasExited() ? Promise.resolve(undefined) : procRss(g.pid)),
+    stop: async (graceMs = 5000) => void (await g.stop(graceMs)),
   };
 }
 
-/** VmRSS of a live child from /proc/PID/status; reading it does not disturb the gateway (unlike a scrape). */
-async function procRss(child: ChildProcess): Promise<number | undefined> {
-  if (child.exitCode !== null || child.pid === undefined) return undefined;
+/** VmRSS of a live process from /proc/PID/status; reading it does not disturb the gateway (unlike a scrape). */
+async function procRss(pid: number): Promise<number | undefined> {
   try {
-    const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
     return kb === undefined ? undefined : Number(kb) * 1024;
   } catch {
     return undefined; // not Linux, or the process just exited
   }
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<void>, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }

@@ -16,7 +16,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runCall } from '../call/run-call.ts';
 import { endChild, forkChild, nextMessage } from './children.ts';
 import type { EmulatorMessage, EmulatorSettings, EmulatorStats } from './emulator-host.ts';
-import { startGatewayChild } from './gateway-process.ts';
+import { startBenchGateway, type BenchGateway } from './gateway-process.ts';
+import { CALLER_AUDIO_FILE } from '../demo/conversation.ts';
 import type { LoadDone, LoadPlan, PlannedCall } from './load-process.ts';
 import type { BenchConfig } from './options.ts';
 import { scrape } from './prom.ts';
@@ -24,8 +25,6 @@ import { startSampler } from './sampler.ts';
 import { measureLevel, type LevelResult } from './measure.ts';
 
 const HERE = import.meta.dirname;
-/** Caller audio: a copy of tests/fixtures/caller-hebrew.ulaw (2.16 s of Hebrew, 8 kHz μ-law), so tools do not reach into tests/. */
-export const CALLER_AUDIO = path.join(HERE, 'caller-hebrew.ulaw');
 /** Gateway prom-client loop-delay sampling period (server/metrics.ts), subtracted from its percentiles. */
 const GATEWAY_LOOP_RESOLUTION_MS = 10;
 /** Calls per load process when `loadProcesses` is 0 (auto). */
@@ -45,7 +44,7 @@ export function planCalls(n: number, cfg: BenchConfig): PlannedCall[] {
 }
 
 /** Runs one level and measures it. @throws Error when a process cannot start or the warm-up call fails. */
-export async function runLevel(calls: number, cfg: BenchConfig, root: string): Promise<LevelResult> {
+export async function runLevel(calls: number, cfg: BenchConfig): Promise<LevelResult> {
   const settings: EmulatorSettings = {
     sttFinalMs: cfg.sttFinalMs,
     sttEndSilenceMs: cfg.sttEndSilenceMs,
@@ -57,10 +56,10 @@ export async function runLevel(calls: number, cfg: BenchConfig, root: string): P
   };
   const emulators = forkChild(path.join(HERE, 'emulator-host.ts'), [JSON.stringify(settings)]);
   const loaders: ReturnType<typeof forkChild>[] = [];
-  let gateway: Awaited<ReturnType<typeof startGatewayChild>> | undefined;
+  let gateway: BenchGateway | undefined;
   try {
     const ready = await nextMessage<Extract<EmulatorMessage, { type: 'ready' }>>(emulators, 'ready', 20_000);
-    gateway = await startGatewayChild(root, {
+    gateway = await startBenchGateway({
       GOOGLE_STT_EMULATOR_HOST: ready.sttHost,
       GOOGLE_TTS_EMULATOR_HOST: ready.ttsHost,
       OPENAI_BASE_URL: ready.openaiBaseUrl,
@@ -69,7 +68,7 @@ export async function runLevel(calls: number, cfg: BenchConfig, root: string): P
       DEPLOY_ID: 'bench',
     });
     const gw = gateway;
-    const audio = await readFile(CALLER_AUDIO);
+    const audio = await readFile(CALLER_AUDIO_FILE);
     const warm = await runCall({ base: gw.base, audio, quietMs: cfg.quietMs });
     if (!warm.ok) throw new Error(`warm-up call failed: ${warm.problems.join('; ')}`);
     await sleep(200); // let the warm-up call's teardown finish before the baseline
@@ -85,7 +84,7 @@ export async function runLevel(calls: number, cfg: BenchConfig, root: string): P
     const startAt = Date.now() + 100; // the same instant for every load process
     const answers = loaders.map((child, i) => {
       const share = plan.filter((_, k) => k % loaders.length === i);
-      const msg: LoadPlan = { type: 'plan', base: gw.base, audioPath: CALLER_AUDIO, quietMs: cfg.quietMs, startAt, calls: share };
+      const msg: LoadPlan = { type: 'plan', base: gw.base, audioPath: CALLER_AUDIO_FILE, quietMs: cfg.quietMs, startAt, calls: share };
       child.send(msg);
       return nextMessage<LoadDone>(child, 'done', 10 * 60_000);
     });

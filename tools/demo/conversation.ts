@@ -3,10 +3,8 @@
  * what the emulated model answers. The recognizer emulator does not recognise anything (it detects
  * speech by level and returns the text it is given), so the transcript is the recording's script.
  */
-import { fileURLToPath } from 'node:url';
-
-/** The repository root (this file is `tools/demo/conversation.ts`). */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import path from 'node:path';
+import { REPO_ROOT } from '../gateway-child.ts';
 
 /**
  * The caller's recording, read from the test fixtures rather than copied: `tests/fixtures/README.md`
@@ -14,6 +12,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * Raw 8 kHz μ-law, 2.16 s, no header.
  */
 export const CALLER_AUDIO_PATH = 'tests/fixtures/caller-hebrew.ulaw';
+/** The same, as an absolute path (the benchmark's callers say it too). */
+export const CALLER_AUDIO_FILE = path.join(REPO_ROOT, CALLER_AUDIO_PATH);
 
 /** What the recording says ("I want to book an appointment for tomorrow morning"). */
 export const CALLER_TRANSCRIPT = 'אני רוצה לקבוע תור למחר בבוקר';

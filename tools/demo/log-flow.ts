@@ -5,7 +5,8 @@
  */
 
 /** One parsed JSON log line of the gateway (`message` is the event name). */
-export type LogRecord = Record<string, unknown>;
+export type { LogRecord } from '../gateway-child.ts';
+import type { LogRecord } from '../gateway-child.ts';
 
 /** The log flow of a good call, as the README documents it. */
 export const EXPECTED_FLOW = ['WS_START', 'STT_PARTIAL', 'STT_FINAL', 'TTS_LEN_ms', 'MEDIA_TX'] as const;

@@ -17,9 +17,9 @@ import { runCall } from '../call/run-call.ts';
 import type { CallEvent, CallReport } from '../call/run-call.ts';
 import { startFakeOpenAI, startFakeStt, startFakeTts } from '../emulators/index.ts';
 import type { FakeOpenAI, FakeStt, FakeTts } from '../emulators/index.ts';
-import { CALLER_AUDIO_PATH, CALLER_TRANSCRIPT, REPO_ROOT, scriptedReply } from './conversation.ts';
-import { GatewayStartError, startGatewayChild } from './gateway-child.ts';
-import type { GatewayChild, StopResult } from './gateway-child.ts';
+import { CALLER_AUDIO_FILE, CALLER_AUDIO_PATH, CALLER_TRANSCRIPT, scriptedReply } from './conversation.ts';
+import { GatewayStartError, startGatewayChild } from '../gateway-child.ts';
+import type { GatewayChild, StopResult } from '../gateway-child.ts';
 import { callRecords, checkFlow, EXPECTED_FLOW } from './log-flow.ts';
 import type { FlowCheck, LogRecord } from './log-flow.ts';
 
@@ -141,7 +141,7 @@ interface Running {
 /** The demo proper; returns early when `options.signal` aborts. */
 async function demo(report: DemoReport, running: Running, options: DemoOptions): Promise<void> {
   const { signal } = options;
-  const audio = await readFile(path.join(REPO_ROOT, CALLER_AUDIO_PATH)).catch((err: Error) => {
+  const audio = await readFile(CALLER_AUDIO_FILE).catch((err: Error) => {
     throw new DemoSetupError(`cannot read the caller's recording ${CALLER_AUDIO_PATH}: ${err.message}`);
   });
   // The emulators' defaults suit a call; only the words are the demo's own.
@@ -151,7 +151,7 @@ async function demo(report: DemoReport, running: Running, options: DemoOptions):
   const openai = (running.openai = await startFakeOpenAI({ reply: ({ body }) => ({ text: scriptedReply(body), chunkDelayMs: TOKEN_GAP_MS }) }));
   if (signal?.aborted) return;
 
-  const gateway = (running.gateway = await startGatewayChild({ root: REPO_ROOT, env: gatewayEnv(stt, tts, openai) }));
+  const gateway = (running.gateway = await startGatewayChild({ env: gatewayEnv(stt, tts, openai) }));
   const setup: DemoSetup = {
     gatewayUrl: gateway.url,
     gatewayPid: gateway.pid,
@@ -201,21 +201,12 @@ async function demo(report: DemoReport, running: Running, options: DemoOptions):
 /** The emulated model sends its reply a few characters at a time, this far apart, like a real one streams tokens. */
 const TOKEN_GAP_MS = 20;
 
-/**
- * The gateway's whole environment. Nothing is inherited from the shell: a `TWILIO_AUTH_TOKEN`,
- * `OPENAI_API_KEY` or tuning variable set there must not change (or leak into) the demo.
- */
+/** The gateway's settings on top of the shared base (nothing is inherited from the shell). */
 function gatewayEnv(stt: FakeStt, tts: FakeTts, openai: FakeOpenAI): Record<string, string> {
   return {
-    PATH: process.env['PATH'] ?? '',
-    HOME: process.env['HOME'] ?? '/tmp',
-    PORT: '0',
-    HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     LOG_FORMAT: 'json',
     DEPLOY_ID: 'demo',
-    // The Google auth library would otherwise probe the cloud metadata server for credentials.
-    METADATA_SERVER_DETECTION: 'none',
     GOOGLE_STT_EMULATOR_HOST: stt.address,
     GOOGLE_TTS_EMULATOR_HOST: tts.address,
     OPENAI_BASE_URL: openai.baseURL,
