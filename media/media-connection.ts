@@ -79,7 +79,7 @@ export class MediaConnection {
     const parsed = parseInbound(rawToString(data));
     if (!parsed.ok) return this.#bad(parsed.reason, parsed.detail);
     const msg = parsed.message;
-    this.#deps.metrics.wsMessages.inc({ direction: 'in', event: msg.event });
+    this.#deps.metrics.countMessage('in', msg.event);
     if (msg.event === 'connected') {
       this.#log.debug('WS_TWILIO_CONNECTED', { protocol: msg.protocol, version: msg.version });
       return;
@@ -145,7 +145,7 @@ export class MediaConnection {
         send: (text) => {
           if (ws.readyState !== ws.OPEN) return false;
           ws.send(text);
-          metrics.wsMessages.inc({ direction: 'out', event: outboundEvent(text) });
+          metrics.countMessage('out', outboundEvent(text));
           return true;
         },
         bufferedAmount: () => ws.bufferedAmount,

@@ -27,6 +27,11 @@ export interface Metrics {
   readonly bargeIns: client.Counter<string>;
   readonly providerErrors: client.Counter<'provider' | 'code'>;
   readonly wsMessages: client.Counter<'direction' | 'event'>;
+  /**
+   * Counts one media-socket message. Runs for every frame of every call, so the labelled child
+   * counter is looked up once per (direction, event) and reused, not re-hashed on each message.
+   */
+  countMessage(direction: 'in' | 'out', event: string): void;
   /** CPU time spent handling inbound media frames (parse, decode, VAD, STT write). */
   readonly frameSeconds: client.Counter<string>;
   readonly turnOverhead: client.Histogram<string>;
@@ -37,6 +42,13 @@ export function createMetrics(): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   const registers = [registry];
+  const wsMessages = new client.Counter({
+    name: 'voice_ws_messages_total',
+    help: 'Media-socket messages by direction (in, out) and Twilio event.',
+    labelNames: ['direction', 'event'] as const,
+    registers,
+  });
+  const byLabels = new Map<string, client.Counter.Internal>();
   return {
     registry,
     activeCalls: new client.Gauge({ name: 'voice_active_calls', help: 'Calls in progress (media sockets with an accepted start).', registers }),
@@ -60,12 +72,13 @@ export function createMetrics(): Metrics {
       labelNames: ['provider', 'code'],
       registers,
     }),
-    wsMessages: new client.Counter({
-      name: 'voice_ws_messages_total',
-      help: 'Media-socket messages by direction (in, out) and Twilio event.',
-      labelNames: ['direction', 'event'],
-      registers,
-    }),
+    wsMessages,
+    countMessage(direction, event) {
+      const key = `${direction}:${event}`;
+      let counter = byLabels.get(key);
+      if (!counter) byLabels.set(key, (counter = wsMessages.labels({ direction, event })));
+      counter.inc();
+    },
     frameSeconds: new client.Counter({
       name: 'voice_media_frame_processing_seconds_total',
       help: 'Time spent handling inbound media frames; divide by voice_ws_messages_total{direction="in",event="media"} for the cost per frame.',

@@ -163,6 +163,29 @@ describe('media socket messages', () => {
     expect(JSON.stringify(h.logs.records)).not.toContain(params.token!);
   });
 
+  it('counts messages and ended calls in the metrics', async () => {
+    const value = async (name: string, labels: Record<string, string>) => {
+      const metric = h.gateway.metrics.registry.getSingleMetric(name);
+      const data = await metric!.get();
+      return data.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
+    };
+    const before = {
+      media: await value('voice_ws_messages_total', { direction: 'in', event: 'media' }),
+      completed: await value('voice_calls_total', { outcome: 'completed' }),
+    };
+    const callSid = 'CA55555555555555555555555555555555';
+    const params = await twimlParams(h, callSid);
+    const ws = await open(h.wsUrl);
+    ws.send(startMsg(callSid, 'MZmetrics', params));
+    for (let i = 2; i < 7; i++) ws.send(mediaMsg('MZmetrics', i));
+    ws.send(JSON.stringify({ event: 'stop', sequenceNumber: '7', streamSid: 'MZmetrics', stop: { callSid } }));
+    await closed(ws);
+    await eventually(() => h.logs.events('WS_CLOSED').some((r) => r.callSid === callSid));
+    expect(await value('voice_ws_messages_total', { direction: 'in', event: 'media' })).toBe(before.media + 5);
+    expect(await value('voice_calls_total', { outcome: 'completed' })).toBe(before.completed + 1);
+    expect(await value('voice_active_calls', {})).toBe(0);
+  });
+
   it('ignores bad frames and keeps the call going', async () => {
     const callSid = 'CA22222222222222222222222222222222';
     const params = await twimlParams(h, callSid);

@@ -11,18 +11,9 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startFakeOpenAI, startFakeStt, startFakeTts } from '../emulators/index.ts';
+import type { EmulatorSettings } from './options.ts';
 
-/** The latencies the emulators run with (see BenchConfig). */
-export interface EmulatorSettings {
-  sttFinalMs: number;
-  sttEndSilenceMs: number;
-  llmFirstTokenMs: number;
-  llmChunkMs: number;
-  ttsMs: number;
-  ttsMsPerChar: number;
-  replyText: string;
-}
-
+export type { EmulatorSettings } from './options.ts';
 /** What the emulators' process used while the level ran. */
 export interface EmulatorStats {
   cpuMs: number;

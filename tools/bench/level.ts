@@ -15,11 +15,11 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCall } from '../call/run-call.ts';
 import { endChild, forkChild, nextMessage } from './children.ts';
-import type { EmulatorMessage, EmulatorSettings, EmulatorStats } from './emulator-host.ts';
+import type { EmulatorMessage, EmulatorStats } from './emulator-host.ts';
 import { startBenchGateway, type BenchGateway } from './gateway-process.ts';
 import { CALLER_AUDIO_FILE } from '../demo/conversation.ts';
 import type { LoadDone, LoadPlan, PlannedCall } from './load-process.ts';
-import type { BenchConfig } from './options.ts';
+import { EMULATOR_SETTINGS, type BenchConfig, type EmulatorSettings } from './options.ts';
 import { scrape } from './prom.ts';
 import { startSampler } from './sampler.ts';
 import { measureLevel, type LevelResult } from './measure.ts';
@@ -45,15 +45,7 @@ export function planCalls(n: number, cfg: BenchConfig): PlannedCall[] {
 
 /** Runs one level and measures it. @throws Error when a process cannot start or the warm-up call fails. */
 export async function runLevel(calls: number, cfg: BenchConfig): Promise<LevelResult> {
-  const settings: EmulatorSettings = {
-    sttFinalMs: cfg.sttFinalMs,
-    sttEndSilenceMs: cfg.sttEndSilenceMs,
-    llmFirstTokenMs: cfg.llmFirstTokenMs,
-    llmChunkMs: cfg.llmChunkMs,
-    ttsMs: cfg.ttsMs,
-    ttsMsPerChar: cfg.ttsMsPerChar,
-    replyText: cfg.replyText,
-  };
+  const settings = Object.fromEntries(EMULATOR_SETTINGS.map((k) => [k, cfg[k]])) as EmulatorSettings;
   const emulators = forkChild(path.join(HERE, 'emulator-host.ts'), [JSON.stringify(settings)]);
   const loaders: ReturnType<typeof forkChild>[] = [];
   let gateway: BenchGateway | undefined;

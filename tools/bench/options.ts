@@ -5,6 +5,12 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 
+/** Which config fields the emulators' process gets (the latencies it runs with). */
+export const EMULATOR_SETTINGS = ['sttFinalMs', 'sttEndSilenceMs', 'llmFirstTokenMs', 'llmChunkMs', 'ttsMs', 'ttsMsPerChar', 'replyText'] as const;
+
+/** The emulator part of the bench config. */
+export type EmulatorSettings = Pick<BenchConfig, (typeof EMULATOR_SETTINGS)[number]>;
+
 /** The default ladder of concurrent calls. */
 export const DEFAULT_LEVELS: readonly number[] = [1, 10, 50, 100, 200];
 
