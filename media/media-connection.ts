@@ -61,11 +61,6 @@ export class MediaConnection {
     });
   }
 
-  /** True once `start` was accepted and until the socket closes. */
-  get inCall(): boolean {
-    return this.#state === 'started';
-  }
-
   /** Closes the socket with a logged reason (drain, shutdown). */
   close(code: number, reason: string): void {
     this.#outcome ??= 'shutdown';

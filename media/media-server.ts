@@ -33,7 +33,6 @@ export class MediaServer {
   readonly #opts: MediaServerOptions;
   readonly #connections = new Set<MediaConnection>();
   readonly #heartbeat: NodeJS.Timeout;
-  readonly #idleWaiters = new Set<() => void>();
 
   constructor(opts: MediaServerOptions) {
     this.#opts = opts;
@@ -56,10 +55,7 @@ export class MediaServer {
         tokens: this.#opts.tokens,
         callFactory: this.#opts.callFactory,
         metrics: this.#opts.metrics,
-        onClosed: (c) => {
-          this.#connections.delete(c);
-          if (this.#connections.size === 0) for (const wake of this.#idleWaiters) wake();
-        },
+        onClosed: (c) => this.#connections.delete(c),
       });
       this.#connections.add(conn);
     });
@@ -73,18 +69,6 @@ export class MediaServer {
   /** Closes every open socket with a logged reason. */
   closeAll(code: number, reason: string): void {
     for (const conn of this.#connections) conn.close(code, reason);
-  }
-
-  /** Resolves when no socket is open (at once if none is). */
-  whenIdle(): Promise<void> {
-    if (this.#connections.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        this.#idleWaiters.delete(wake);
-        resolve();
-      };
-      this.#idleWaiters.add(wake);
-    });
   }
 
   /** Stops the heartbeat and terminates whatever is still open. */

@@ -118,13 +118,6 @@ export class Player {
     return this.#queue.length > 0 || this.#playedEstimate() < this.#sent;
   }
 
-  /** Audio queued here and not yet sent, ms. */
-  get queuedMs(): number {
-    let bytes = 0;
-    for (const s of this.#queue) bytes += s.audio.length - s.sentBytes;
-    return bytes / BYTES_PER_MS;
-  }
-
   /**
    * Barge-in: sends `clear`, drops everything queued, and reports how much of each unfinished
    * segment the caller heard (from the last echoed mark, extrapolated by the time since).

@@ -34,13 +34,3 @@ export const ERRORS = {
 
 /** A code from the catalogue. */
 export type ErrorCode = keyof typeof ERRORS;
-
-/** An error that carries a catalogue code (and optionally the underlying cause). */
-export class GatewayError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
-    super(message ?? ERRORS[code].summary, options);
-    this.name = 'GatewayError';
-    this.code = code;
-  }
-}
