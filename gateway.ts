@@ -12,14 +12,15 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { parseConfig, ConfigError, type Config } from './config/config.ts';
 import { createLogger, type Logger } from './server/logger.ts';
-import { createApp } from './server/app.ts';
+import { createApp } from './routes/app.ts';
 import { Drain } from './server/drain.ts';
-import { isValidUpgradeSignature, MEDIA_PATH } from './server/twilio-signature.ts';
-import { MediaServer } from './media/media-server.ts';
-import { StreamTokens } from './media/stream-token.ts';
-import { loggingCallFactory, type CallFactory } from './media/call-handler.ts';
-import { createVoiceServices, voiceCallFactory } from './media/voice-services.ts';
-import { providerStatus } from './media/provider-status.ts';
+import { isValidUpgradeSignature } from './media/twilio/upgrade-signature.ts';
+import { MEDIA_PATH } from './media/twilio/stream-params.ts';
+import { MediaServer } from './media/twilio/media-server.ts';
+import { StreamTokens } from './media/twilio/stream-token.ts';
+import { loggingCallFactory, type CallFactory } from './media/twilio/call-handler.ts';
+import { createVoiceServices, voiceCallFactory } from './media/voice/services.ts';
+import { providerStatus } from './media/providers/status.ts';
 import { PENDING_STREAM_WINDOW_MS } from './server/drain.ts';
 import { createMetrics, type Metrics } from './server/metrics.ts';
 
@@ -60,7 +61,16 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
     pingIntervalMs: config.wsPingIntervalMs,
   });
 
-  let drain: Drain;
+  const drain: Drain = new Drain({
+    logger,
+    timeoutMs: config.drainTimeoutMs,
+    openSockets: () => media.openSockets,
+    pendingStreams: () => tokens.pendingSince(PENDING_STREAM_WINDOW_MS),
+    closeAllSockets: (code, reason) => media.closeAll(code, reason),
+    shutdown: () => close(),
+    exit: opts.exit ?? ((code) => process.exit(code)),
+  });
+
   const app = createApp({ config, logger, tokens, metrics, isDraining: () => drain.draining, startedAt });
   const server = http.createServer((req, res) => {
     if (pathOf(req.url).startsWith('/ws/')) {
@@ -108,16 +118,6 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
       server.closeAllConnections();
     });
   };
-
-  drain = new Drain({
-    logger,
-    timeoutMs: config.drainTimeoutMs,
-    openSockets: () => media.openSockets,
-    pendingStreams: () => tokens.pendingSince(PENDING_STREAM_WINDOW_MS),
-    closeAllSockets: (code, reason) => media.closeAll(code, reason),
-    shutdown: close,
-    exit: opts.exit ?? ((code) => process.exit(code)),
-  });
 
   return {
     server,

@@ -13,11 +13,7 @@ const DEFAULT_INSTRUCTIONS =
 
 /** Whole, non-negative number written in decimal digits only ("450", not "450ms" or "4.5e2"). */
 const wholeNumber = (what: string) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, `expected a whole number of ${what}`)
-    .transform(Number);
+  z.string().trim().regex(/^\d+$/, `expected a whole number of ${what}`).transform(Number);
 
 const boolean = z
   .string()
@@ -94,7 +90,9 @@ const schema = z.object({
   VAD_RMS: wholeNumber('RMS units').default(210),
   STT_LANGUAGE: z.string().trim().min(2).default('iw-IL'),
   STT_MODEL: z.string().trim().min(1).optional(),
-  STT_STREAM_LIMIT_MS: wholeNumber('milliseconds').pipe(z.number().min(1000, 'expected at least 1000')).default(290_000),
+  STT_STREAM_LIMIT_MS: wholeNumber('milliseconds')
+    .pipe(z.number().min(1000, 'expected at least 1000'))
+    .default(290_000),
   TTS_VOICE: z.string().trim().min(1).default('he-IL-Wavenet-A'),
   TTS_TIMEOUT_MS: wholeNumber('milliseconds').default(5000),
   OPENAI_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),

@@ -7,12 +7,9 @@
 import type { Request, Response } from 'express';
 import twilio from 'twilio';
 import type { Logger } from '../server/logger.ts';
-import { MEDIA_PATH } from '../server/twilio-signature.ts';
-import type { StreamTokens } from '../media/stream-token.ts';
+import { MEDIA_PATH, STREAM_PARAMS } from '../media/twilio/stream-params.ts';
+import type { StreamTokens } from '../media/twilio/stream-token.ts';
 import { publicBase, webhookParams } from './webhook-request.ts';
-
-/** Names of the `<Parameter>`s the media socket reads back from `start.customParameters`. */
-export const STREAM_PARAMS = { callSid: 'call_sid', token: 'token' } as const;
 
 /** What the route needs. */
 export interface IncomingCallDeps {

@@ -26,7 +26,10 @@ export const ERRORS = {
   WS_PATH_UNKNOWN: { http: 404, summary: 'upgrade requested on a path that has no WebSocket handler' },
   WS_SIGNATURE_INVALID: { http: 403, summary: 'media-socket upgrade not signed by Twilio' },
   WS_BAD_MESSAGE: { summary: 'media-socket message ignored (not JSON, binary, unknown or out of order)' },
-  WS_TOKEN_INVALID: { wsClose: 1008, summary: 'stream token in start.customParameters missing, forged, expired or reused' },
+  WS_TOKEN_INVALID: {
+    wsClose: 1008,
+    summary: 'stream token in start.customParameters missing, forged, expired or reused',
+  },
   WS_PONG_TIMEOUT: { wsClose: 1006, summary: 'peer missed a pong; socket terminated' },
   WS_DRAIN_TIMEOUT: { wsClose: 1001, summary: 'drain timeout reached during shutdown; socket closed' },
   CALL_ENDED_BY_AGENT: { wsClose: 1000, summary: 'the agent ended the call' },

@@ -51,7 +51,11 @@ export function createMetrics(): Metrics {
   const byLabels = new Map<string, client.Counter.Internal>();
   return {
     registry,
-    activeCalls: new client.Gauge({ name: 'voice_active_calls', help: 'Calls in progress (media sockets with an accepted start).', registers }),
+    activeCalls: new client.Gauge({
+      name: 'voice_active_calls',
+      help: 'Calls in progress (media sockets with an accepted start).',
+      registers,
+    }),
     callsTotal: new client.Counter({
       name: 'voice_calls_total',
       help: 'Calls ended, by outcome: completed (caller hung up / stop), hangup (agent ended it), rejected (bad stream token), dropped (socket lost without stop).',
@@ -60,12 +64,16 @@ export function createMetrics(): Metrics {
     }),
     turnLatency: new client.Histogram({
       name: 'voice_turn_latency_ms',
-      help: 'Per-turn latency components, ms from the caller\'s end of speech.',
+      help: "Per-turn latency components, ms from the caller's end of speech.",
       labelNames: ['component'],
       buckets: [50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 8000],
       registers,
     }),
-    bargeIns: new client.Counter({ name: 'voice_barge_ins_total', help: 'Agent speech interrupted by the caller.', registers }),
+    bargeIns: new client.Counter({
+      name: 'voice_barge_ins_total',
+      help: 'Agent speech interrupted by the caller.',
+      registers,
+    }),
     providerErrors: new client.Counter({
       name: 'voice_provider_errors_total',
       help: 'Provider failures by provider (stt, llm, tts) and code (AUTH, UNAVAILABLE, TIMEOUT, …).',

@@ -4,12 +4,8 @@
  * the configured public base URL when there is one (proxies cannot confuse it), otherwise
  * the URL rebuilt from the request as the caller saw it.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Request } from 'express';
 import twilio from 'twilio';
-
-/** Paths of the media WebSocket (Twilio may sign either form). */
-export const MEDIA_PATH = '/ws/twilio-media';
 
 /** The public URL Twilio requested for this webhook, including any query string. */
 export function webhookUrl(req: Request, publicBaseUrl: string | undefined): string {
@@ -33,34 +29,6 @@ export function isValidWebhookSignature(authToken: string, req: RequestWithRawBo
   }
   const params = req.method === 'POST' && isPlainObject(req.body) ? (req.body as Record<string, unknown>) : {};
   return twilio.validateRequest(authToken, signature, url, params);
-}
-
-/**
- * Checks the signature on a media-socket upgrade. Twilio signs the `wss://` URL written in the
- * TwiML, with no parameters; its docs advise also trying the form with a trailing slash.
- */
-export function isValidUpgradeSignature(
-  authToken: string,
-  req: IncomingMessage,
-  publicBaseUrl: string | undefined,
-): boolean {
-  const signature = req.headers['x-twilio-signature'];
-  if (typeof signature !== 'string' || signature === '') return false;
-  return upgradeHosts(req, publicBaseUrl).some((host) =>
-    [`wss://${host}${MEDIA_PATH}`, `wss://${host}${MEDIA_PATH}/`].some((url) =>
-      twilio.validateRequest(authToken, signature, url, {}),
-    ),
-  );
-}
-
-/** Hosts the upgrade may have been signed for: the configured one, else what the request says. */
-function upgradeHosts(req: IncomingMessage, publicBaseUrl: string | undefined): string[] {
-  if (publicBaseUrl) return [new URL(publicBaseUrl).host];
-  const hosts = new Set<string>();
-  const forwarded = req.headers['x-forwarded-host'];
-  if (typeof forwarded === 'string') hosts.add(forwarded.split(',')[0]!.trim());
-  if (req.headers.host) hosts.add(req.headers.host);
-  return [...hosts].filter((h) => h !== '');
 }
 
 function isPlainObject(v: unknown): boolean {

@@ -33,7 +33,8 @@ export interface EmulatorEndpoint {
 export function parseEmulatorHost(hostPort: string): EmulatorEndpoint {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(hostPort.trim());
   const port = m ? Number(m[2]) : NaN;
-  if (!m || !m[1] || !(port > 0 && port < 65536)) throw new RangeError(`expected host:port or [ipv6]:port, got ${JSON.stringify(hostPort)}`);
+  if (!m || !m[1] || !(port > 0 && port < 65536))
+    throw new RangeError(`expected host:port or [ipv6]:port, got ${JSON.stringify(hostPort)}`);
   return { apiEndpoint: m[1], port };
 }
 
@@ -112,7 +113,10 @@ export class ProviderClients {
         if (!ready) return;
         // A failed initialisation leaves nothing to release, and close() on such a client rejects
         // with the initialisation error, so only clients that initialised are closed.
-        const client = await ready.then((c) => c, () => undefined);
+        const client = await ready.then(
+          (c) => c,
+          () => undefined,
+        );
         if (client) await client.close();
       }),
     );
@@ -161,5 +165,8 @@ function setupError(provider: ProviderName, err: unknown): ProviderError {
   const classified = fromGrpcError(provider, err);
   if (classified.code === 'AUTH') return classified;
   const text = err instanceof Error ? err.message : String(err);
-  return providerError(provider, 'AUTH', text, { cause: err, ...(classified.vendorCode === undefined ? {} : { vendorCode: classified.vendorCode }) });
+  return providerError(provider, 'AUTH', text, {
+    cause: err,
+    ...(classified.vendorCode === undefined ? {} : { vendorCode: classified.vendorCode }),
+  });
 }

@@ -45,34 +45,57 @@ const REQUEST_HINT: Readonly<Record<ProviderName, string>> = {
 };
 
 const GRPC_NAMES = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
-  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE',
-  'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
 ] as const;
 
 /** gRPC status number → our code. 2 UNKNOWN is decided by its text (see fromGrpcError). */
 const GRPC_CODES: Readonly<Record<number, ProviderErrorCode>> = {
   1: 'ABORTED',
-  3: 'BAD_REQUEST', 5: 'BAD_REQUEST', 9: 'BAD_REQUEST', 12: 'BAD_REQUEST',
+  3: 'BAD_REQUEST',
+  5: 'BAD_REQUEST',
+  9: 'BAD_REQUEST',
+  12: 'BAD_REQUEST',
   4: 'TIMEOUT',
-  7: 'AUTH', 16: 'AUTH',
+  7: 'AUTH',
+  16: 'AUTH',
   8: 'RATE_LIMITED',
-  10: 'UNAVAILABLE', 13: 'UNAVAILABLE', 14: 'UNAVAILABLE',
+  10: 'UNAVAILABLE',
+  13: 'UNAVAILABLE',
+  14: 'UNAVAILABLE',
   11: 'STREAM_LIMIT',
 };
 
 /** Text of transport failures that gRPC sometimes reports as 2 UNKNOWN instead of 14. */
-const CONNECTION_TEXT = /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|connection|stream removed|RST_STREAM|GOAWAY|network/i;
+const CONNECTION_TEXT =
+  /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|connection|stream removed|RST_STREAM|GOAWAY|network/i;
 
 /** google-auth-library's failures to find or read credentials; they carry no gRPC code. */
-const GOOGLE_CREDENTIALS_TEXT = /default credentials|could not refresh access token|invalid_grant|client_email|private_key|credentials/i;
+const GOOGLE_CREDENTIALS_TEXT =
+  /default credentials|could not refresh access token|invalid_grant|client_email|private_key|credentials/i;
 
 /** Short phrase per code; the message is "<provider>: <phrase> (<hint>) — <vendor text>". */
 function describe(provider: ProviderName, code: ProviderErrorCode, vendorCode: number | string | undefined): string {
   switch (code) {
     case 'AUTH':
       if (vendorCode === 403) return 'permission denied (the key has no access to this model, project or region)';
-      if (vendorCode === 7) return "permission denied (check the service account's roles and that the API is enabled in its project)";
+      if (vendorCode === 7)
+        return "permission denied (check the service account's roles and that the API is enabled in its project)";
       return `credentials missing or invalid (${CREDENTIALS_HINT[provider]})`;
     case 'BAD_REQUEST':
       return `request refused (${REQUEST_HINT[provider]})`;
@@ -101,7 +124,13 @@ export function providerError(
   provider: ProviderName,
   code: ProviderErrorCode,
   detail: string | undefined,
-  opts: { retryable?: boolean; vendorCode?: number | string; cause?: unknown; secrets?: readonly (string | undefined)[]; phrase?: string } = {},
+  opts: {
+    retryable?: boolean;
+    vendorCode?: number | string;
+    cause?: unknown;
+    secrets?: readonly (string | undefined)[];
+    phrase?: string;
+  } = {},
 ): ProviderError {
   const phrase = opts.phrase ?? describe(provider, code, opts.vendorCode);
   const tail = detail ? ` — ${maskSecrets(detail, opts.secrets)}` : '';
@@ -119,7 +148,11 @@ export function providerError(
  */
 export function fromGrpcError(provider: ProviderName, err: unknown): ProviderError {
   if (err instanceof ProviderError) return err;
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; details?: unknown; message?: unknown };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as {
+    code?: unknown;
+    details?: unknown;
+    message?: unknown;
+  };
   const text = typeof e.message === 'string' ? e.message : String(err);
   const code = typeof e.code === 'number' ? e.code : undefined;
   if (code === undefined) {
@@ -147,7 +180,12 @@ export function fromOpenAIError(err: unknown, secrets: readonly (string | undefi
   if (err instanceof ProviderError) return err;
   const text = err instanceof Error ? err.message : String(err);
   const make = (code: ProviderErrorCode, vendorCode?: number | string, retryable?: boolean): ProviderError =>
-    providerError('llm', code, text, { cause: err, secrets, ...(vendorCode === undefined ? {} : { vendorCode }), ...(retryable === undefined ? {} : { retryable }) });
+    providerError('llm', code, text, {
+      cause: err,
+      secrets,
+      ...(vendorCode === undefined ? {} : { vendorCode }),
+      ...(retryable === undefined ? {} : { retryable }),
+    });
 
   // Subclasses first: APIUserAbortError and APIConnectionError extend APIError.
   if (err instanceof APIUserAbortError) return make('ABORTED');
@@ -158,7 +196,8 @@ export function fromOpenAIError(err: unknown, secrets: readonly (string | undefi
     // Out of credit is a 429 too, but waiting will not help.
     return err.code === 'insufficient_quota' ? make('RATE_LIMITED', 429, false) : make('RATE_LIMITED', 429);
   }
-  if (err instanceof BadRequestError || err instanceof NotFoundError || err instanceof UnprocessableEntityError) return make('BAD_REQUEST', err.status);
+  if (err instanceof BadRequestError || err instanceof NotFoundError || err instanceof UnprocessableEntityError)
+    return make('BAD_REQUEST', err.status);
   if (err instanceof InternalServerError) return make('UNAVAILABLE', err.status);
   if (err instanceof APIError) {
     const status = err.status;

@@ -77,20 +77,40 @@ export class GoogleSpeechRecognizer implements SpeechRecognizer {
     this.clients = clients;
     this.config = config;
     this.opts = {
-      restartBaseDelayMs: 100, restartMaxDelayMs: 2000, maxConsecutiveFailures: 6, healthyAfterMs: 10_000,
-      bufferWhileClosedMs: 2000, bufferWhileBusyMs: 5000, retireGraceMs: 5000,
+      restartBaseDelayMs: 100,
+      restartMaxDelayMs: 2000,
+      maxConsecutiveFailures: 6,
+      healthyAfterMs: 10_000,
+      bufferWhileClosedMs: 2000,
+      bufferWhileBusyMs: 5000,
+      retireGraceMs: 5000,
       ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
     };
   }
 
   /** Opens a session at once; audio written before its first stream is ready is buffered. */
   start(onEvent: (e: RecognizerEvent) => void, signal: AbortSignal): GoogleRecognizerSession {
-    return new GoogleRecognizerSession(this.clients, sttStreamingConfig(this.config), this.config.sttStreamLimitMs, this.opts, onEvent, signal);
+    return new GoogleRecognizerSession(
+      this.clients,
+      sttStreamingConfig(this.config),
+      this.config.sttStreamLimitMs,
+      this.opts,
+      onEvent,
+      signal,
+    );
   }
 }
 
 /** One provider stream: `audioMs` written to it, `busy` while backpressured, `retired` once we stopped listening. */
-interface Live { stream: GrpcStream; index: number; openedAt: number; audioMs: number; busy: boolean; retired: boolean; hardTimer?: NodeJS.Timeout }
+interface Live {
+  stream: GrpcStream;
+  index: number;
+  openedAt: number;
+  audioMs: number;
+  busy: boolean;
+  retired: boolean;
+  hardTimer?: NodeJS.Timeout;
+}
 
 /** Counters for logs and tests. */
 export interface SttSessionStats {
@@ -125,7 +145,14 @@ export class GoogleRecognizerSession implements RecognizerSession {
   private quickEnds = 0;
   private restartTimer: NodeJS.Timeout | undefined;
 
-  constructor(clients: ProviderClients, streamingConfig: StreamingConfig, limitMs: number, o: Required<GoogleSttOptions>, onEvent: (e: RecognizerEvent) => void, signal: AbortSignal) {
+  constructor(
+    clients: ProviderClients,
+    streamingConfig: StreamingConfig,
+    limitMs: number,
+    o: Required<GoogleSttOptions>,
+    onEvent: (e: RecognizerEvent) => void,
+    signal: AbortSignal,
+  ) {
     this.clients = clients;
     this.streamingConfig = streamingConfig;
     this.limitMs = limitMs;
@@ -181,7 +208,14 @@ export class GoogleRecognizerSession implements RecognizerSession {
   /** Opens a stream, makes it the one written to, and flushes buffered audio into it. */
   private open(): Live {
     const stream = this.client!._streamingRecognize({ retry: { retryCodes: [] } }); // no gax retry: this class is the retry layer
-    const live: Live = { stream, index: this.streamCount++, openedAt: Date.now(), audioMs: 0, busy: false, retired: false };
+    const live: Live = {
+      stream,
+      index: this.streamCount++,
+      openedAt: Date.now(),
+      audioMs: 0,
+      busy: false,
+      retired: false,
+    };
     stream.on('data', (r: StreamingResponse) => this.onData(live, r));
     stream.on('error', (err: unknown) => this.onError(live, err));
     stream.on('end', () => this.onEnd(live));
@@ -230,7 +264,8 @@ export class GoogleRecognizerSession implements RecognizerSession {
 
   private onData(live: Live, r: StreamingResponse): void {
     if (live.retired || this.live !== live) return;
-    if (r.error && r.error.code) return this.onError(live, { code: r.error.code, details: r.error.message ?? '', message: r.error.message ?? '' });
+    if (r.error && r.error.code)
+      return this.onError(live, { code: r.error.code, details: r.error.message ?? '', message: r.error.message ?? '' });
     const results = r.results ?? [];
     for (const res of results) {
       if (!res.isFinal) continue;
@@ -240,7 +275,10 @@ export class GoogleRecognizerSession implements RecognizerSession {
     // Google sends the settled part first and the volatile tail after it: the current hypothesis
     // is all interim results joined; its stability is that of the leading part.
     const interims = results.filter((res) => !res.isFinal);
-    const text = interims.map((res) => (res.alternatives?.[0]?.transcript ?? '').trim()).filter(Boolean).join(' ');
+    const text = interims
+      .map((res) => (res.alternatives?.[0]?.transcript ?? '').trim())
+      .filter(Boolean)
+      .join(' ');
     if (text) this.emit({ type: 'interim', text, stability: interims[0]?.stability ?? 0 });
   }
 
@@ -256,9 +294,21 @@ export class GoogleRecognizerSession implements RecognizerSession {
     this.failures++;
     if (this.failures >= this.o.maxConsecutiveFailures) {
       const vendor = error.vendorCode === undefined ? {} : { vendorCode: error.vendorCode };
-      return this.fail(new ProviderError('stt', error.code, `${error.message} (gave up after ${this.failures} failed streams in a row)`, { retryable: false, cause: error, ...vendor }));
+      return this.fail(
+        new ProviderError(
+          'stt',
+          error.code,
+          `${error.message} (gave up after ${this.failures} failed streams in a row)`,
+          { retryable: false, cause: error, ...vendor },
+        ),
+      );
     }
-    this.restartAfter(backoffDelay(this.failures, this.o.restartBaseDelayMs, this.o.restartMaxDelayMs), { type: 'restarted', reason: 'error', streamIndex: this.streamCount, error });
+    this.restartAfter(backoffDelay(this.failures, this.o.restartBaseDelayMs, this.o.restartMaxDelayMs), {
+      type: 'restarted',
+      reason: 'error',
+      streamIndex: this.streamCount,
+      error,
+    });
   }
 
   /** Google closed the stream without an error (e.g. it finished after a half-close): carry on with a fresh one. */
@@ -305,7 +355,10 @@ export class GoogleRecognizerSession implements RecognizerSession {
     live.stream.resume(); // keep reading so the call can complete; results go nowhere
     if (!end) return;
     // `cancel` is missing on the stand-in stream a closed client hands out; nothing to cancel then.
-    const grace = setTimeout(() => (live.stream.cancel as (() => void) | undefined)?.call(live.stream), this.o.retireGraceMs);
+    const grace = setTimeout(
+      () => (live.stream.cancel as (() => void) | undefined)?.call(live.stream),
+      this.o.retireGraceMs,
+    );
     grace.unref();
     const done = (): void => clearTimeout(grace);
     live.stream.once('end', done);

@@ -8,7 +8,7 @@
  */
 import type { protos } from '@google-cloud/text-to-speech';
 import type { VoiceConfig } from '../../config/config.ts';
-import { parseWav, WavError, WAV_FORMAT } from '../wav.ts';
+import { parseWav, WavError, WAV_FORMAT } from '../audio/wav.ts';
 import type { ProviderClients } from './clients.ts';
 import { fromGrpcError, providerError } from './errors.ts';
 import { abortedError, raceAbort, withRetry } from './retry.ts';
@@ -55,7 +55,12 @@ export class GoogleSynthesizer implements Synthesizer {
     if (text.trim() === '') throw providerError('tts', 'BAD_REQUEST', 'empty text', { phrase: 'nothing to say' });
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > TTS_MAX_INPUT_BYTES) {
-      throw providerError('tts', 'BAD_REQUEST', `text of ${bytes} UTF-8 bytes is over Google's limit of ${TTS_MAX_INPUT_BYTES}; split it into sentences first`, { phrase: 'text too long' });
+      throw providerError(
+        'tts',
+        'BAD_REQUEST',
+        `text of ${bytes} UTF-8 bytes is over Google's limit of ${TTS_MAX_INPUT_BYTES}; split it into sentences first`,
+        { phrase: 'text too long' },
+      );
     }
     const client = await raceAbort(this.clients.tts(), 'tts', signal);
     const started = Date.now();
@@ -89,7 +94,10 @@ export class GoogleSynthesizer implements Synthesizer {
         baseDelayMs: this.retryDelayMs,
         maxDelayMs: this.retryDelayMs * 2,
         signal,
-        isRetryable: (err) => err instanceof ProviderError && err.retryable && deadline - Date.now() > MIN_RETRY_BUDGET_MS + this.retryDelayMs * 2,
+        isRetryable: (err) =>
+          err instanceof ProviderError &&
+          err.retryable &&
+          deadline - Date.now() > MIN_RETRY_BUDGET_MS + this.retryDelayMs * 2,
       },
     );
     return { mulaw: mulawPayload(audio), synthMs: Date.now() - started };
@@ -101,18 +109,31 @@ export class GoogleSynthesizer implements Synthesizer {
  * the bytes as they are when there is no RIFF header. Throws BAD_AUDIO for anything else.
  */
 export function mulawPayload(audioContent: Uint8Array | string | null | undefined): Buffer {
-  const raw = typeof audioContent === 'string' ? Buffer.from(audioContent, 'base64') : Buffer.from(audioContent?.buffer ?? new ArrayBuffer(0), audioContent?.byteOffset ?? 0, audioContent?.byteLength ?? 0);
+  const raw =
+    typeof audioContent === 'string'
+      ? Buffer.from(audioContent, 'base64')
+      : Buffer.from(
+          audioContent?.buffer ?? new ArrayBuffer(0),
+          audioContent?.byteOffset ?? 0,
+          audioContent?.byteLength ?? 0,
+        );
   if (raw.length === 0) throw providerError('tts', 'BAD_AUDIO', 'empty audioContent');
   let wav;
   try {
     wav = parseWav(raw);
   } catch (err) {
     if (err instanceof WavError && err.code === 'WAV_NOT_RIFF') return raw; // headerless: already raw μ-law
-    throw providerError('tts', 'BAD_AUDIO', `unreadable WAV (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+    throw providerError('tts', 'BAD_AUDIO', `unreadable WAV (${err instanceof Error ? err.message : String(err)})`, {
+      cause: err,
+    });
   }
   const { formatTag, sampleRate, channels, bitsPerSample } = wav;
   if (formatTag !== WAV_FORMAT.MULAW || sampleRate !== 8000 || channels !== 1 || bitsPerSample !== 8) {
-    throw providerError('tts', 'BAD_AUDIO', `expected μ-law 8000 Hz mono, got format ${formatTag}, ${sampleRate} Hz, ${channels} channel(s), ${bitsPerSample} bits`);
+    throw providerError(
+      'tts',
+      'BAD_AUDIO',
+      `expected μ-law 8000 Hz mono, got format ${formatTag}, ${sampleRate} Hz, ${channels} channel(s), ${bitsPerSample} bits`,
+    );
   }
   if (wav.data.length === 0) throw providerError('tts', 'BAD_AUDIO', 'WAV without audio');
   return wav.data;

@@ -36,7 +36,11 @@ export class OpenAIReplyGenerator implements ReplyGenerator {
     this.retryDelayMs = opts.retryDelayMs ?? 250;
   }
 
-  async *generate(messages: readonly ChatMessage[], signal: AbortSignal, onRequestSent?: () => void): AsyncIterable<string> {
+  async *generate(
+    messages: readonly ChatMessage[],
+    signal: AbortSignal,
+    onRequestSent?: () => void,
+  ): AsyncIterable<string> {
     if (signal.aborted) return;
     const client = this.clients.openai();
     let attempt: Attempt;
@@ -69,13 +73,22 @@ export class OpenAIReplyGenerator implements ReplyGenerator {
   }
 
   /** Sends the request and waits for the first content piece (undefined if the reply is empty). */
-  private async start(client: OpenAI, messages: readonly ChatMessage[], signal: AbortSignal, onRequestSent?: () => void): Promise<Attempt> {
+  private async start(
+    client: OpenAI,
+    messages: readonly ChatMessage[],
+    signal: AbortSignal,
+    onRequestSent?: () => void,
+  ): Promise<Attempt> {
     const attempt = new Attempt(signal, this.config.openaiApiKey);
     try {
       attempt.arm(this.config.llmFirstTokenTimeoutMs, 'first');
       onRequestSent?.();
       const stream = await client.chat.completions.create(
-        { model: this.config.openaiModel, messages: messages.map((m) => ({ role: m.role, content: m.content })), stream: true },
+        {
+          model: this.config.openaiModel,
+          messages: messages.map((m) => ({ role: m.role, content: m.content })),
+          stream: true,
+        },
         { signal: attempt.controller.signal, maxRetries: 0 },
       );
       attempt.iterator = stream[Symbol.asyncIterator]();
@@ -144,8 +157,14 @@ class Attempt {
   classify(err: unknown): ProviderError {
     if (err instanceof ProviderError) return err;
     if (this.timedOut) {
-      const what = this.timedOut.phase === 'first' ? 'no first token within LLM_FIRST_TOKEN_TIMEOUT_MS' : 'the reply stalled for LLM_IDLE_TIMEOUT_MS';
-      return providerError('llm', 'TIMEOUT', `${what} (${this.timedOut.ms} ms); request aborted`, { phrase: 'timed out', cause: err });
+      const what =
+        this.timedOut.phase === 'first'
+          ? 'no first token within LLM_FIRST_TOKEN_TIMEOUT_MS'
+          : 'the reply stalled for LLM_IDLE_TIMEOUT_MS';
+      return providerError('llm', 'TIMEOUT', `${what} (${this.timedOut.ms} ms); request aborted`, {
+        phrase: 'timed out',
+        cause: err,
+      });
     }
     if (this.caller.aborted) return providerError('llm', 'ABORTED', undefined);
     return fromOpenAIError(err, [this.apiKey]);

@@ -55,7 +55,12 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: 
  * Delay before retry number `failures` (1 = after the first failure): a random value between half
  * and all of min(maxDelayMs, baseDelayMs × 2^(failures-1)). `random` is injectable for tests.
  */
-export function backoffDelay(failures: number, baseDelayMs: number, maxDelayMs: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  failures: number,
+  baseDelayMs: number,
+  maxDelayMs: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, failures - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }

@@ -47,7 +47,9 @@ export class ProviderError extends Error {
     this.name = 'ProviderError';
     this.provider = provider;
     this.code = code;
-    this.retryable = opts.retryable ?? (code === 'UNAVAILABLE' || code === 'TIMEOUT' || code === 'RATE_LIMITED' || code === 'STREAM_LIMIT');
+    this.retryable =
+      opts.retryable ??
+      (code === 'UNAVAILABLE' || code === 'TIMEOUT' || code === 'RATE_LIMITED' || code === 'STREAM_LIMIT');
     this.vendorCode = opts.vendorCode;
   }
 }

@@ -15,7 +15,11 @@ export interface UpgradeResponse {
 }
 
 /** Performs one raw upgrade request to 127.0.0.1:port. */
-export function rawUpgrade(port: number, path: string, extraHeaders: Record<string, string> = {}): Promise<UpgradeResponse> {
+export function rawUpgrade(
+  port: number,
+  path: string,
+  extraHeaders: Record<string, string> = {},
+): Promise<UpgradeResponse> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     let buf = '';
@@ -34,7 +38,11 @@ export function rawUpgrade(port: number, path: string, extraHeaders: Record<stri
         'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
         ...extraHeaders,
       };
-      socket.write(`GET ${path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+      socket.write(
+        `GET ${path} HTTP/1.1\r\n${Object.entries(headers)
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join('')}\r\n`,
+      );
     });
     socket.on('data', (d) => {
       buf += d.toString('latin1');

@@ -5,11 +5,21 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { startFakeStt, startFakeTts, startFakeOpenAI, type FakeStt, type FakeTts, type FakeOpenAI, type FakeSttOptions, type FakeTtsOptions, type FakeOpenAIOptions } from '../../tools/emulators/index.ts';
+import {
+  startFakeStt,
+  startFakeTts,
+  startFakeOpenAI,
+  type FakeStt,
+  type FakeTts,
+  type FakeOpenAI,
+  type FakeSttOptions,
+  type FakeTtsOptions,
+  type FakeOpenAIOptions,
+} from '../../tools/emulators/index.ts';
 import { TwilioMediaClient } from '../../tools/twilio/media-client.ts';
 import { parseConfig } from '../../config/config.ts';
 import { createLogger, MemoryTransport } from '../../server/logger.ts';
-import { createVoiceServices, voiceCallFactory, type VoiceRuntime } from '../../media/voice-services.ts';
+import { createVoiceServices, voiceCallFactory, type VoiceRuntime } from '../../media/voice/services.ts';
 import { startGateway, type Harness } from './gateway-harness.ts';
 import { parseConnectStream } from './twiml.ts';
 
@@ -55,7 +65,10 @@ export async function startVoiceStack(opts: VoiceStackOptions = {}): Promise<Voi
     ...opts.env,
   };
   const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...env });
-  const runtime = createVoiceServices(config.voice, createLogger({ level: 'error', format: 'json', transports: [new MemoryTransport()] }));
+  const runtime = createVoiceServices(
+    config.voice,
+    createLogger({ level: 'error', format: 'json', transports: [new MemoryTransport()] }),
+  );
   const h = await startGateway(env, { callFactory: voiceCallFactory(runtime.services) });
   const stack: VoiceStack = {
     stt,

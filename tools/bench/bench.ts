@@ -25,7 +25,9 @@ export async function runBench(cfg: BenchConfig, say: (line: string) => void): P
   const levels: LevelResult[] = [];
   const busyBefore = await machineBusy();
   if (busyBefore > 0.25) {
-    say(`bench: warning: the machine is already ${Math.round(busyBefore * 100)} % busy; results will include that contention`);
+    say(
+      `bench: warning: the machine is already ${Math.round(busyBefore * 100)} % busy; results will include that contention`,
+    );
   }
   let broken: string | undefined;
   for (const calls of cfg.levels) {

@@ -37,19 +37,43 @@ function spec(points: Point[], title: string): vega.Spec {
     width: 640,
     height: 360,
     padding: 12,
-    title: { text: title, subtitle: 'ms per turn (overhead) and ms of delay (event loops); lower is better', fontSize: 15 },
+    title: {
+      text: title,
+      subtitle: 'ms per turn (overhead) and ms of delay (event loops); lower is better',
+      fontSize: 15,
+    },
     data: [{ name: 'points', values: points }],
     scales: [
       { name: 'x', type: 'linear', domain: { data: 'points', field: 'calls' }, range: 'width', zero: true, nice: true },
       { name: 'y', type: 'linear', domain: { data: 'points', field: 'ms' }, range: 'height', zero: true, nice: true },
       { name: 'color', type: 'ordinal', domain: [...SERIES], range: ['#1f77b4', '#d62728', '#2ca02c', '#7f7f7f'] },
-      { name: 'dash', type: 'ordinal', domain: [...SERIES], range: [[1, 0], [1, 0], [1, 0], [6, 4]] },
+      {
+        name: 'dash',
+        type: 'ordinal',
+        domain: [...SERIES],
+        range: [
+          [1, 0],
+          [1, 0],
+          [1, 0],
+          [6, 4],
+        ],
+      },
     ],
     axes: [
       { orient: 'bottom', scale: 'x', title: 'concurrent calls', grid: true, format: 'd', tickMinStep: 1 },
       { orient: 'left', scale: 'y', title: 'ms', grid: true },
     ],
-    legends: [{ stroke: 'color', strokeDash: 'dash', orient: 'bottom', direction: 'horizontal', columns: 2, symbolType: 'stroke', labelLimit: 400 }],
+    legends: [
+      {
+        stroke: 'color',
+        strokeDash: 'dash',
+        orient: 'bottom',
+        direction: 'horizontal',
+        columns: 2,
+        symbolType: 'stroke',
+        labelLimit: 400,
+      },
+    ],
     marks: [
       {
         type: 'group',
@@ -92,6 +116,10 @@ export async function renderChart(levels: readonly LevelResult[], title: string)
   const view = new vega.View(vega.parse(spec(chartPoints(levels), title)), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
-  const png = new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } });
+  const png = new Resvg(svg, {
+    background: 'white',
+    fitTo: { mode: 'zoom', value: 2 },
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+  });
   return png.render().asPng();
 }

@@ -26,14 +26,20 @@ export function track(child: ChildProcess): ChildProcess {
 
 /** Forks `file` with `args` (tracked); its stdout/stderr go to ours so a crash is visible. */
 export function forkChild(file: string, args: string[] = []): ChildProcess {
-  return track(fork(file, args, { execPath: process.execPath, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  return track(
+    fork(file, args, { execPath: process.execPath, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
 }
 
 /**
  * Resolves with the child's first message whose `type` is `type`.
  * @throws Error if the child exits first or nothing came within `timeoutMs`.
  */
-export function nextMessage<T extends { type: string }>(child: ChildProcess, type: T['type'], timeoutMs: number): Promise<T> {
+export function nextMessage<T extends { type: string }>(
+  child: ChildProcess,
+  type: T['type'],
+  timeoutMs: number,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const done = () => {
       clearTimeout(timer);

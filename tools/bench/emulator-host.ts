@@ -26,8 +26,7 @@ export interface EmulatorStats {
 
 /** Messages from the host to its parent. */
 export type EmulatorMessage =
-  | { type: 'ready'; sttHost: string; ttsHost: string; openaiBaseUrl: string }
-  | ({ type: 'stats' } & EmulatorStats);
+  { type: 'ready'; sttHost: string; ttsHost: string; openaiBaseUrl: string } | ({ type: 'stats' } & EmulatorStats);
 
 /** Sampling period of the loop-delay histogram; subtracted, since Node records whole timer intervals. */
 export const LOOP_RESOLUTION_MS = 10;
@@ -39,7 +38,11 @@ async function main(settings: EmulatorSettings): Promise<void> {
   const stt = await startFakeStt({ finalDelayMs: settings.sttFinalMs, endSilenceMs: settings.sttEndSilenceMs });
   const tts = await startFakeTts({ latencyMs: settings.ttsMs, msPerChar: settings.ttsMsPerChar });
   const openai = await startFakeOpenAI({
-    reply: () => ({ text: settings.replyText, firstTokenDelayMs: settings.llmFirstTokenMs, chunkDelayMs: settings.llmChunkMs }),
+    reply: () => ({
+      text: settings.replyText,
+      firstTokenDelayMs: settings.llmFirstTokenMs,
+      chunkDelayMs: settings.llmChunkMs,
+    }),
   });
   const send = (m: EmulatorMessage) => process.send?.(m);
   process.on('message', (m: { type?: string }) => {

@@ -37,7 +37,8 @@ export async function startBenchGateway(env: Record<string, string>): Promise<Be
   const onRecord = (r: LogRecord) => {
     if (r['message'] === 'TURN') turns.push(r);
     else if (r['message'] === 'BARGE_IN') bargeIns.push(r);
-    if (r['level'] === 'warn' || r['level'] === 'error') problems.set(String(r['message']), (problems.get(String(r['message'])) ?? 0) + 1);
+    if (r['level'] === 'warn' || r['level'] === 'error')
+      problems.set(String(r['message']), (problems.get(String(r['message'])) ?? 0) + 1);
   };
   const g = await startGatewayChild({ env: { LOG_LEVEL: 'info', ...env }, keepLogs: false, onRecord });
   track(g.process);

@@ -76,7 +76,14 @@ export async function runLevel(calls: number, cfg: BenchConfig): Promise<LevelRe
     const startAt = Date.now() + 100; // the same instant for every load process
     const answers = loaders.map((child, i) => {
       const share = plan.filter((_, k) => k % loaders.length === i);
-      const msg: LoadPlan = { type: 'plan', base: gw.base, audioPath: CALLER_AUDIO_FILE, quietMs: cfg.quietMs, startAt, calls: share };
+      const msg: LoadPlan = {
+        type: 'plan',
+        base: gw.base,
+        audioPath: CALLER_AUDIO_FILE,
+        quietMs: cfg.quietMs,
+        startAt,
+        calls: share,
+      };
       child.send(msg);
       return nextMessage<LoadDone>(child, 'done', 10 * 60_000);
     });

@@ -105,7 +105,20 @@ export async function runPlan(plan: LoadPlan): Promise<LoadDone> {
 function sampleOf(c: PlannedCall, report: CallReport | string, startedAt: number, endedAt: number): CallSample {
   const bargeIn = c.bargeInAfterMs !== undefined;
   if (typeof report === 'string') {
-    return { index: c.index, bargeIn, ok: false, problems: [report], violations: 0, violationCodes: [], voiceToVoiceMs: [], receiveMs: [], bargeInMs: null, framesSkipped: 0, startedAt, endedAt };
+    return {
+      index: c.index,
+      bargeIn,
+      ok: false,
+      problems: [report],
+      violations: 0,
+      violationCodes: [],
+      voiceToVoiceMs: [],
+      receiveMs: [],
+      bargeInMs: null,
+      framesSkipped: 0,
+      startedAt,
+      endedAt,
+    };
   }
   let bargeInMs: number | null = null;
   const onset = report.turns[1]?.speechStartedAtMs;

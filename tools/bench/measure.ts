@@ -112,11 +112,23 @@ export interface LevelInput {
 const MB = 1024 * 1024;
 
 /** The cumulative `TURN` fields, in pipeline order. */
-export const TURN_FIELDS = ['sttFinalMs', 'committedMs', 'llmRequestMs', 'firstTokenMs', 'firstSentenceMs', 'ttsStartMs', 'ttsDoneMs', 'firstMediaMs', 'firstMarkMs'] as const;
+export const TURN_FIELDS = [
+  'sttFinalMs',
+  'committedMs',
+  'llmRequestMs',
+  'firstTokenMs',
+  'firstSentenceMs',
+  'ttsStartMs',
+  'ttsDoneMs',
+  'firstMediaMs',
+  'firstMarkMs',
+] as const;
 
 /** `to − from` for each record that has both (numbers). */
 function gaps(records: LogRecord[], from: string, to: string): number[] {
-  return records.flatMap((r) => (typeof r[from] === 'number' && typeof r[to] === 'number' ? [(r[to] as number) - (r[from] as number)] : []));
+  return records.flatMap((r) =>
+    typeof r[from] === 'number' && typeof r[to] === 'number' ? [(r[to] as number) - (r[from] as number)] : [],
+  );
 }
 
 /** Computes a {@link LevelResult}. */
@@ -126,7 +138,8 @@ export function measureLevel(i: LevelInput): LevelResult {
   const violationCodes: Record<string, number> = {};
   for (const code of samples.flatMap((s) => s.violationCodes)) violationCodes[code] = (violationCodes[code] ?? 0) + 1;
   const violations = samples.reduce((t, s) => t + s.violations, 0);
-  const numbers = (records: LogRecord[], field: string) => records.map((r) => r[field]).filter((v): v is number => typeof v === 'number');
+  const numbers = (records: LogRecord[], field: string) =>
+    records.map((r) => r[field]).filter((v): v is number => typeof v === 'number');
   const bargeCalls = samples.filter((s) => s.bargeIn);
   const cleared = bargeCalls.flatMap((s) => (s.bargeInMs === null ? [] : [s.bargeInMs]));
   const wallMs = Math.max(1, Math.max(...samples.map((s) => s.endedAt), i.startAt) - i.startAt);
@@ -146,7 +159,9 @@ export function measureLevel(i: LevelInput): LevelResult {
   const verdict: string[] = [];
   if (samples.length < i.calls) verdict.push(`${i.calls - samples.length} call(s) never reported`);
   if (failedShare > i.maxFailedShare) {
-    verdict.push(`${failedSamples.length} of ${i.calls} calls failed (${(failedShare * 100).toFixed(1)} % > ${(i.maxFailedShare * 100).toFixed(1)} % tolerated)`);
+    verdict.push(
+      `${failedSamples.length} of ${i.calls} calls failed (${(failedShare * 100).toFixed(1)} % > ${(i.maxFailedShare * 100).toFixed(1)} % tolerated)`,
+    );
   }
   if (violations > 0) verdict.push(`${violations} protocol violation(s): ${Object.keys(violationCodes).join(', ')}`);
 
@@ -169,7 +184,9 @@ export function measureLevel(i: LevelInput): LevelResult {
       llmFirstSentence: summarize(gaps(i.turns, 'firstTokenMs', 'firstSentenceMs')),
       tts: summarize(gaps(i.turns, 'ttsStartMs', 'ttsDoneMs')),
     },
-    turnComponentsMs: Object.fromEntries(TURN_FIELDS.map((f) => [f, summarize(numbers(i.turns, f))])) as LevelResult['turnComponentsMs'],
+    turnComponentsMs: Object.fromEntries(
+      TURN_FIELDS.map((f) => [f, summarize(numbers(i.turns, f))]),
+    ) as LevelResult['turnComponentsMs'],
     bargeIn: {
       calls: bargeCalls.length,
       cleared: cleared.length,
@@ -202,7 +219,13 @@ export function measureLevel(i: LevelInput): LevelResult {
       cpus: i.sampled.cpus,
       cpuBusy: round(i.sampled.cpuBusy) ?? 0,
       cpuBusyPeak: round(i.sampled.cpuBusyPeak) ?? 0,
-      otherCores: round(Math.max(0, i.sampled.cpuBusy * i.sampled.cpus - (cpuMs + i.emulators.cpuMs + loadCpuMs + i.benchCpuMs) / wallMs)) ?? 0,
+      otherCores:
+        round(
+          Math.max(
+            0,
+            i.sampled.cpuBusy * i.sampled.cpus - (cpuMs + i.emulators.cpuMs + loadCpuMs + i.benchCpuMs) / wallMs,
+          ),
+        ) ?? 0,
     },
     loadGenerator: {
       processes: i.done.length,

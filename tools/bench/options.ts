@@ -6,7 +6,15 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 
 /** Which config fields the emulators' process gets (the latencies it runs with). */
-export const EMULATOR_SETTINGS = ['sttFinalMs', 'sttEndSilenceMs', 'llmFirstTokenMs', 'llmChunkMs', 'ttsMs', 'ttsMsPerChar', 'replyText'] as const;
+export const EMULATOR_SETTINGS = [
+  'sttFinalMs',
+  'sttEndSilenceMs',
+  'llmFirstTokenMs',
+  'llmChunkMs',
+  'ttsMs',
+  'ttsMsPerChar',
+  'replyText',
+] as const;
 
 /** The emulator part of the bench config. */
 export type EmulatorSettings = Pick<BenchConfig, (typeof EMULATOR_SETTINGS)[number]>;
@@ -135,10 +143,13 @@ export function parseBenchArgs(argv: string[], root: string): BenchConfig | unde
   const c = defaultConfig(root);
   if (values.quick) Object.assign(c, { turns: 1, bargeInEvery: 2, rampMs: 300, quietMs: 500 });
   const whole = (flag: string, raw: string, min: number): number => {
-    if (!/^\d+$/.test(raw) || Number(raw) < min) throw new UsageError(`--${flag} must be a whole number ≥ ${min}, got ${JSON.stringify(raw)}`);
+    if (!/^\d+$/.test(raw) || Number(raw) < min)
+      throw new UsageError(`--${flag} must be a whole number ≥ ${min}, got ${JSON.stringify(raw)}`);
     return Number(raw);
   };
-  for (const [flag, key] of Object.entries(MS_FLAGS) as Array<[keyof typeof MS_FLAGS, (typeof MS_FLAGS)[keyof typeof MS_FLAGS]]>) {
+  for (const [flag, key] of Object.entries(MS_FLAGS) as Array<
+    [keyof typeof MS_FLAGS, (typeof MS_FLAGS)[keyof typeof MS_FLAGS]]
+  >) {
     const raw = (values as Record<string, unknown>)[flag];
     if (typeof raw === 'string') c[key] = whole(flag, raw, 0);
   }

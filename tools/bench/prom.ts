@@ -53,7 +53,9 @@ export function parsePrometheus(text: string): Sample[] {
 export function snapshotFrom(text: string): GatewaySnapshot {
   const samples = parsePrometheus(text);
   const sum = (name: string, match: Record<string, string> = {}) =>
-    samples.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v)).reduce((t, s) => t + s.value, 0);
+    samples
+      .filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v))
+      .reduce((t, s) => t + s.value, 0);
   const gauge = (name: string) => samples.find((s) => s.name === name)?.value ?? null;
   const callsByOutcome: Record<string, number> = {};
   for (const s of samples) if (s.name === 'voice_calls_total') callsByOutcome[s.labels['outcome'] ?? '?'] = s.value;
@@ -85,7 +87,9 @@ export async function scrape(base: string, timeoutMs = 5000): Promise<GatewaySna
       if (attempt < 2 && (err as Error).name === 'TypeError') continue;
       // fetch's own message is just "fetch failed"; the reason (ECONNREFUSED, other side closed…) is its cause.
       const cause = (err as Error).cause as Error | undefined;
-      throw new Error(`GET ${base}/metrics: ${(err as Error).message}${cause ? ` (${cause.message})` : ''}`);
+      throw new Error(`GET ${base}/metrics: ${(err as Error).message}${cause ? ` (${cause.message})` : ''}`, {
+        cause: err,
+      });
     }
   }
   if (res.status !== 200) throw new Error(`GET ${base}/metrics answered ${res.status}`);

@@ -12,7 +12,14 @@ export interface BenchResults {
   finishedAt: string;
   config: BenchConfig;
   /** `cpuBusyBeforeStart`: share of the CPUs busy in the second before the first level (other jobs). */
-  machine: { cpus: number; cpuModel: string; totalMemMB: number; platform: string; node: string; cpuBusyBeforeStart: number };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    totalMemMB: number;
+    platform: string;
+    node: string;
+    cpuBusyBeforeStart: number;
+  };
   levels: LevelResult[];
   ok: boolean;
 }
@@ -46,7 +53,8 @@ const COLUMNS = [
 /** Column headings of the table, in order (tests check them). */
 export const TABLE_COLUMNS: readonly string[] = COLUMNS;
 
-const fmt = (v: number | null | undefined, digits = 1): string => (v === null || v === undefined ? '–' : v.toFixed(digits));
+const fmt = (v: number | null | undefined, digits = 1): string =>
+  v === null || v === undefined ? '–' : v.toFixed(digits);
 const joined = (values: Array<number | null>, digits = 1) => values.map((v) => fmt(v, digits)).join(' / ');
 
 /** The results table in Markdown, one row per level. */
@@ -135,7 +143,9 @@ export function markdownReport(r: BenchResults): string {
   const notes = r.levels.flatMap((l) => [
     ...l.verdict.map((v) => `- **${l.calls} calls: ${v}.**`),
     ...(l.failures.length ? [`- ${l.calls} calls, failure reasons: ${l.failures.join('; ')}`] : []),
-    ...(Object.keys(l.gateway.warnings).length ? [`- ${l.calls} calls, gateway warnings/errors: ${JSON.stringify(l.gateway.warnings)}`] : []),
+    ...(Object.keys(l.gateway.warnings).length
+      ? [`- ${l.calls} calls, gateway warnings/errors: ${JSON.stringify(l.gateway.warnings)}`]
+      : []),
   ]);
   return `# Voice gateway benchmark
 

@@ -55,7 +55,10 @@ export async function machineBusy(ms = 1000): Promise<number> {
 }
 
 /** Starts sampling; `stop()` ends it and resolves with the result. `rss` may answer undefined (not Linux). */
-export function startSampler(rss: () => Promise<number | undefined>, initialRss: number): { stop(): Promise<SamplerResult> } {
+export function startSampler(
+  rss: () => Promise<number | undefined>,
+  initialRss: number,
+): { stop(): Promise<SamplerResult> } {
   const times: CpuTimes[] = [cpuTimes()];
   let peakRssBytes = initialRss;
   let running = true;
@@ -71,7 +74,8 @@ export function startSampler(rss: () => Promise<number | undefined>, initialRss:
       running = false;
       await loop;
       let cpuBusyPeak = 0;
-      for (let i = WINDOW; i < times.length; i++) cpuBusyPeak = Math.max(cpuBusyPeak, busy(times[i - WINDOW]!, times[i]!));
+      for (let i = WINDOW; i < times.length; i++)
+        cpuBusyPeak = Math.max(cpuBusyPeak, busy(times[i - WINDOW]!, times[i]!));
       return { peakRssBytes, cpus: os.cpus().length, cpuBusy: busy(times[0]!, times.at(-1)!), cpuBusyPeak };
     },
   };

@@ -10,10 +10,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { mulawDecodeSample, pcm16ToMulaw } from '../../media/mulaw.ts';
-import { parseWav, WAV_FORMAT, WavError } from '../../media/wav.ts';
-import type { WavInfo } from '../../media/wav.ts';
-import { resample } from './resample.ts';
+import { mulawDecodeSample, pcm16ToMulaw } from '../../media/audio/mulaw.ts';
+import { parseWav, WAV_FORMAT, WavError } from '../../media/audio/wav.ts';
+import type { WavInfo } from '../../media/audio/wav.ts';
+import { resample } from '../../media/audio/resample.ts';
 
 /** Twilio's media rate. */
 export const TWILIO_RATE = 8000;
@@ -56,7 +56,9 @@ export function callerAudioFromBytes(bytes: Buffer, name: string): Buffer {
   const riff = bytes.length >= 4 && bytes.toString('latin1', 0, 4) === 'RIFF';
   if (riff || ext === '.wav') return wavToMulaw8k(bytes, name);
   if (RAW_MULAW_EXTENSIONS.has(ext)) return Buffer.from(bytes);
-  throw new AudioInputError(`${name}: unknown audio type "${ext || '(no extension)'}"; use a .wav file or raw 8 kHz μ-law (.ulaw, .raw)`);
+  throw new AudioInputError(
+    `${name}: unknown audio type "${ext || '(no extension)'}"; use a .wav file or raw 8 kHz μ-law (.ulaw, .raw)`,
+  );
 }
 
 /**
@@ -68,11 +70,13 @@ export function wavToMulaw8k(bytes: Buffer, name = 'WAV'): Buffer {
   try {
     wav = parseWav(bytes);
   } catch (err) {
-    if (err instanceof WavError) throw new AudioInputError(`${name}: not a usable WAV file (${err.code}: ${err.message})`);
+    if (err instanceof WavError)
+      throw new AudioInputError(`${name}: not a usable WAV file (${err.code}: ${err.message})`);
     throw err;
   }
   const { formatTag, channels, sampleRate } = wav;
-  if (channels < 1 || sampleRate < 1) throw new AudioInputError(`${name}: WAV declares ${channels} channels at ${sampleRate} Hz`);
+  if (channels < 1 || sampleRate < 1)
+    throw new AudioInputError(`${name}: WAV declares ${channels} channels at ${sampleRate} Hz`);
   if (formatTag === WAV_FORMAT.MULAW && channels === 1 && sampleRate === TWILIO_RATE) {
     return Buffer.from(wav.data); // already what Twilio carries: keep it bit-exact
   }

@@ -125,7 +125,12 @@ export class CallTimeline {
   /** Caller turn `turn` finished speaking; agent audio from now on is its reply. */
   callerEnded(turn: number, timing: SpeechTiming): void {
     this.#summariseMarks();
-    this.#emit(timing.endedAtMs, 'caller-end', turn, `caller turn ${turn} ends speaking (${Math.round(timing.endedAtMs - timing.startedAtMs)} ms of speech)`);
+    this.#emit(
+      timing.endedAtMs,
+      'caller-end',
+      turn,
+      `caller turn ${turn} ends speaking (${Math.round(timing.endedAtMs - timing.startedAtMs)} ms of speech)`,
+    );
     this.#phases.push(emptyPhase());
     this.#speechEnd.push(timing.endedAtMs);
   }
@@ -152,7 +157,13 @@ export class CallTimeline {
         stats.receivedBytes += e.detail.bytes;
         if (stats.firstReceivedAtMs === undefined) {
           stats.firstReceivedAtMs = e.atMs;
-          if (phase > 0) this.#emit(e.atMs, 'reply-received', phase, `reply ${phase}: first audio received (${this.#sinceSpeech(phase, e.atMs)})`);
+          if (phase > 0)
+            this.#emit(
+              e.atMs,
+              'reply-received',
+              phase,
+              `reply ${phase}: first audio received (${this.#sinceSpeech(phase, e.atMs)})`,
+            );
         }
         if (stats.firstPlayedAtMs === undefined) this.#unplayedOf(phase).push(e.detail);
         break;
@@ -161,7 +172,12 @@ export class CallTimeline {
         // a later run means the agent's audio had run dry.
         if (stats.firstPlayedAtMs !== undefined && stats.endedAtMs !== undefined) {
           const gap = Math.round(e.atMs - stats.endedAtMs);
-          this.#emit(e.atMs, phase === 0 ? 'greeting-start' : 'reply-start', phase, `${this.#what(phase)} resumes playing after a ${gap} ms gap`);
+          this.#emit(
+            e.atMs,
+            phase === 0 ? 'greeting-start' : 'reply-start',
+            phase,
+            `${this.#what(phase)} resumes playing after a ${gap} ms gap`,
+          );
         }
         break;
       }
@@ -175,7 +191,12 @@ export class CallTimeline {
         ownerStats.endReason = e.detail.reason;
         const endRun = () => {
           if (ownerStats.firstPlayedAtMs === undefined) return;
-          this.#emit(e.atMs, owner === 0 ? 'greeting-end' : 'reply-end', owner, `${this.#what(owner)} stops playing (${END_REASON[e.detail.reason]})`);
+          this.#emit(
+            e.atMs,
+            owner === 0 ? 'greeting-end' : 'reply-end',
+            owner,
+            `${this.#what(owner)} stops playing (${END_REASON[e.detail.reason]})`,
+          );
         };
         if (e.detail.reason === 'cleared') {
           // Marks played so far came before the clear; its own entry (recorded right after this
@@ -192,7 +213,12 @@ export class CallTimeline {
         stats.clears++;
         stats.clearedBytes += e.detail.discardedBytes;
         const ms = Math.round(e.detail.discardedBytes / 8);
-        this.#emit(e.atMs, 'clear', phase, `clear received: ${ms} ms of queued audio discarded, ${e.detail.marks.length} marks echoed at once`);
+        this.#emit(
+          e.atMs,
+          'clear',
+          phase,
+          `clear received: ${ms} ms of queued audio discarded, ${e.detail.marks.length} marks echoed at once`,
+        );
         this.#afterClear?.();
         this.#afterClear = undefined;
         break;
@@ -203,12 +229,18 @@ export class CallTimeline {
           break;
         }
         stats.marksPlayed++;
-        if (this.#pendingMarks.count === 0) this.#pendingMarks = { count: 0, firstAtMs: e.atMs, lastAtMs: e.atMs, phase };
+        if (this.#pendingMarks.count === 0)
+          this.#pendingMarks = { count: 0, firstAtMs: e.atMs, lastAtMs: e.atMs, phase };
         this.#pendingMarks.count++;
         this.#pendingMarks.lastAtMs = e.atMs;
         break;
       case 'violation':
-        this.#emit(e.atMs, 'violation', phase, `VIOLATION ${e.detail.code}: ${e.detail.reason}${e.detail.dropped ? ' (refused)' : ''}`);
+        this.#emit(
+          e.atMs,
+          'violation',
+          phase,
+          `VIOLATION ${e.detail.code}: ${e.detail.reason}${e.detail.dropped ? ' (refused)' : ''}`,
+        );
         break;
       case 'frames-skipped':
         this.#emit(e.atMs, 'frames-skipped', phase, `${e.detail.count} caller frames skipped (the simulator stalled)`);
@@ -217,7 +249,12 @@ export class CallTimeline {
         this.#emit(e.atMs, 'stop', 0, 'stop sent (caller hangs up)');
         break;
       case 'closed':
-        this.#emit(e.atMs, 'closed', 0, `media socket closed ${e.detail.code}${e.detail.reason ? ` "${e.detail.reason}"` : ''} by ${e.detail.initiatedBy === 'client' ? 'the caller' : 'the gateway'}`);
+        this.#emit(
+          e.atMs,
+          'closed',
+          0,
+          `media socket closed ${e.detail.code}${e.detail.reason ? ` "${e.detail.reason}"` : ''} by ${e.detail.initiatedBy === 'client' ? 'the caller' : 'the gateway'}`,
+        );
         break;
       case 'error':
         this.#emit(e.atMs, 'error', 0, `socket error: ${e.detail.message}`);
@@ -247,7 +284,13 @@ export class CallTimeline {
       const stats = this.#phases[phase]!;
       stats.firstPlayedAtMs = played.playStartedAtMs;
       if (phase === 0) this.#emit(played.playStartedAtMs, 'greeting-start', 0, 'greeting starts playing');
-      else this.#emit(played.playStartedAtMs, 'reply-start', phase, `reply ${phase} starts playing (${this.#sinceSpeech(phase, played.playStartedAtMs)})`);
+      else
+        this.#emit(
+          played.playStartedAtMs,
+          'reply-start',
+          phase,
+          `reply ${phase} starts playing (${this.#sinceSpeech(phase, played.playStartedAtMs)})`,
+        );
     }
   }
 
@@ -255,8 +298,16 @@ export class CallTimeline {
     const m = this.#pendingMarks;
     if (m.count === 0) return;
     this.#pendingMarks = { count: 0, firstAtMs: 0, lastAtMs: 0, phase: 0 };
-    const span = m.count === 1 ? `at ${Math.round(m.firstAtMs)}` : `first ${Math.round(m.firstAtMs)}, last ${Math.round(m.lastAtMs)}`;
-    this.#emit(m.lastAtMs, 'marks', m.phase, `${this.#what(m.phase)}: ${m.count} mark${m.count === 1 ? '' : 's'} echoed after playing (${span})`);
+    const span =
+      m.count === 1
+        ? `at ${Math.round(m.firstAtMs)}`
+        : `first ${Math.round(m.firstAtMs)}, last ${Math.round(m.lastAtMs)}`;
+    this.#emit(
+      m.lastAtMs,
+      'marks',
+      m.phase,
+      `${this.#what(m.phase)}: ${m.count} mark${m.count === 1 ? '' : 's'} echoed after playing (${span})`,
+    );
   }
 
   #what(phase: number): string {

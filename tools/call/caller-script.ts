@@ -65,7 +65,9 @@ export async function converse(c: Conversation): Promise<void> {
   };
   // The agent is done when audio it sent after `sinceMs` has played out and the line has stayed quiet.
   const agentDone = (sinceMs: number) => () =>
-    timeline.lastReceivedAtMs >= sinceMs && !client.isPlaying() && client.now() - timeline.lastAgentActivityMs >= o.quietMs;
+    timeline.lastReceivedAtMs >= sinceMs &&
+    !client.isPlaying() &&
+    client.now() - timeline.lastAgentActivityMs >= o.quietMs;
 
   const greeting = await until(agentDone(0), o.greetingMaxWaitMs);
   if (greeting === 'deadline' && timeline.lastReceivedAtMs >= 0 && client.now() < o.maxCallMs) {
@@ -73,7 +75,8 @@ export async function converse(c: Conversation): Promise<void> {
   }
   for (let turn = 1; turn <= o.turns; turn++) {
     if (c.isClosed() || c.signal?.aborted) return;
-    if (client.now() >= o.maxCallMs) return void notes.push(`the call reached --max-call-ms (${o.maxCallMs} ms); the caller hung up`);
+    if (client.now() >= o.maxCallMs)
+      return void notes.push(`the call reached --max-call-ms (${o.maxCallMs} ms); the caller hung up`);
     timeline.callerQueued(turn);
     let timing: SpeechTiming;
     try {
@@ -88,7 +91,8 @@ export async function converse(c: Conversation): Promise<void> {
       const playing = () => timeline.phases[turn]?.firstPlayedAtMs;
       const r = await until(() => playing() !== undefined, replyDeadline);
       if (r === 'done') await until(() => false, playing()! + o.bargeInAfterMs);
-      else if (r === 'deadline') notes.push(`turn ${turn}: no reply started within ${o.replyMaxWaitMs} ms; the caller spoke again anyway`);
+      else if (r === 'deadline')
+        notes.push(`turn ${turn}: no reply started within ${o.replyMaxWaitMs} ms; the caller spoke again anyway`);
     } else {
       const r = await until(agentDone(timing.endedAtMs), replyDeadline);
       if (r === 'deadline' && client.now() < o.maxCallMs) {
@@ -110,7 +114,8 @@ export function scriptSettings(options: CallOptions): ScriptSettings {
   } catch {
     throw new RangeError(`base must be an http(s) URL, got ${JSON.stringify(options.base)}`);
   }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new RangeError(`base must be http:// or https://, got ${options.base}`);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new RangeError(`base must be http:// or https://, got ${options.base}`);
   if (options.publicBase !== undefined && !/^https?:\/\/[^/]+\/?$/.test(options.publicBase)) {
     throw new RangeError(`publicBase must be an origin like https://gw.example.com, got ${options.publicBase}`);
   }

@@ -7,7 +7,7 @@
 import { access, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildWav, WAV_FORMAT } from '../../media/wav.ts';
+import { buildWav, WAV_FORMAT } from '../../media/audio/wav.ts';
 import { AudioInputError, loadCallerAudio } from './audio.ts';
 import { formatEntry, formatSummary, TIMELINE_HEADING } from './format.ts';
 import { CALL_DEFAULTS, runCall } from './run-call.ts';
@@ -97,7 +97,12 @@ export async function runCli(argv: string[], io: CliIo, env: Record<string, stri
   }
   for (const line of formatSummary(report, report.streamSid !== undefined ? outPath : undefined)) io.out(line);
   if (outPath !== undefined && report.streamSid !== undefined) {
-    const wav = buildWav(report.heard, { formatTag: WAV_FORMAT.MULAW, channels: 1, sampleRate: 8000, bitsPerSample: 8 });
+    const wav = buildWav(report.heard, {
+      formatTag: WAV_FORMAT.MULAW,
+      channels: 1,
+      sampleRate: 8000,
+      bitsPerSample: 8,
+    });
     try {
       await writeFile(outPath, wav);
     } catch (err) {
@@ -144,7 +149,8 @@ function parse(argv: string[], env: Record<string, string | undefined>) {
   if (values.help) return undefined;
   if (values.base === undefined) throw new UsageError('--base is required (e.g. --base http://localhost:5000)');
   if (values.audio === undefined) throw new UsageError('--audio is required (a .wav or raw μ-law file)');
-  if (!/^https?:\/\/[^/]+\/?$/.test(values.base)) throw new UsageError(`--base must be an http(s) origin without a path, got ${values.base}`);
+  if (!/^https?:\/\/[^/]+\/?$/.test(values.base))
+    throw new UsageError(`--base must be an http(s) origin without a path, got ${values.base}`);
   const publicBase = values['public-base'];
   if (publicBase !== undefined && !/^https?:\/\/[^/]+\/?$/.test(publicBase)) {
     throw new UsageError(`--public-base must be an origin like https://gw.example.com, got ${publicBase}`);
@@ -155,7 +161,9 @@ function parse(argv: string[], env: Record<string, string | undefined>) {
   if (publicBase !== undefined) options.publicBase = publicBase;
   if (values.from !== undefined) options.from = values.from;
   if (values.to !== undefined) options.to = values.to;
-  for (const [flag, key] of Object.entries(NUMBER_FLAGS) as Array<[keyof typeof NUMBER_FLAGS, (typeof NUMBER_FLAGS)[keyof typeof NUMBER_FLAGS]]>) {
+  for (const [flag, key] of Object.entries(NUMBER_FLAGS) as Array<
+    [keyof typeof NUMBER_FLAGS, (typeof NUMBER_FLAGS)[keyof typeof NUMBER_FLAGS]]
+  >) {
     const raw = values[flag];
     if (raw === undefined) continue;
     if (!/^\d+$/.test(raw)) throw new UsageError(`--${flag} must be a whole number, got ${JSON.stringify(raw)}`);

@@ -2,7 +2,11 @@
 import type { CallEvent } from './call-timeline.ts';
 import type { CallReport, TurnReport } from './types.ts';
 
-const REASON = { drained: 'played to the end', cleared: 'cut by clear', halted: 'cut off when the call ended' } as const;
+const REASON = {
+  drained: 'played to the end',
+  cleared: 'cut by clear',
+  halted: 'cut off when the call ended',
+} as const;
 
 /** One timeline line: stream time in ms, right-aligned, then the description. */
 export function formatEntry(e: CallEvent): string {
@@ -16,7 +20,9 @@ export const TIMELINE_HEADING = 'timeline (ms since the stream started)';
 export function formatSummary(report: CallReport, outPath?: string): string[] {
   const lines: string[] = [''];
   if (report.streamUrl !== undefined) {
-    lines.push(`stream: ${report.streamUrl}${report.dialledUrl !== report.streamUrl ? ` (dialled ${report.dialledUrl})` : ''}`);
+    lines.push(
+      `stream: ${report.streamUrl}${report.dialledUrl !== report.streamUrl ? ` (dialled ${report.dialledUrl})` : ''}`,
+    );
     lines.push(`callSid ${report.callSid}  streamSid ${report.streamSid ?? '-'}`);
   }
   if (report.streamSid !== undefined) {
@@ -43,11 +49,15 @@ export function formatSummary(report: CallReport, outPath?: string): string[] {
     if (report.violations.length === 0) lines.push('violations: none');
     else {
       lines.push(`violations (${report.violations.length}):`);
-      for (const v of report.violations) lines.push(`  ${String(Math.round(v.atMs)).padStart(7)}  ${v.code}: ${v.reason}${v.dropped ? ' (refused)' : ''}`);
+      for (const v of report.violations)
+        lines.push(
+          `  ${String(Math.round(v.atMs)).padStart(7)}  ${v.code}: ${v.reason}${v.dropped ? ' (refused)' : ''}`,
+        );
     }
   }
   for (const n of report.notes) lines.push(`note: ${n}`);
-  if (report.ok) lines.push(`result: OK (call completed, no violations, the caller heard ${seconds(report.heard.length)})`);
+  if (report.ok)
+    lines.push(`result: OK (call completed, no violations, the caller heard ${seconds(report.heard.length)})`);
   else {
     lines.push('result: FAILED');
     for (const p of report.problems) lines.push(`  - ${p}`);

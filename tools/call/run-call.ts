@@ -10,8 +10,14 @@
  * state, so many calls can run at once in one process.
  */
 import { TwilioHandshakeError, TwilioMediaClient } from '../twilio/media-client.ts';
-import { callStatusParams, randomSid, streamStatusParams, twilioSignature, voiceParams } from '../twilio/twilio-http.ts';
-import type { ClientEvent, CloseInfo, SpeechTiming } from '../twilio/media-client.ts';
+import {
+  callStatusParams,
+  randomSid,
+  streamStatusParams,
+  twilioSignature,
+  voiceParams,
+} from '../twilio/twilio-http.ts';
+import type { CloseInfo, SpeechTiming } from '../twilio/media-client.ts';
 import { CallTimeline } from './call-timeline.ts';
 import { CALL_DEFAULTS, converse, scriptSettings } from './caller-script.ts';
 import type { CallEvent } from './call-timeline.ts';
@@ -23,7 +29,6 @@ export type { CallOptions, CallReport, GreetingReport, TurnReport } from './type
 export type { CallEvent, CallEventKind } from './call-timeline.ts';
 export type { WebhookResult } from './twilio-requests.ts';
 export { CALL_DEFAULTS };
-
 
 /**
  * Places one simulated call and reports on it. Never throws for anything the gateway does (refusals,
@@ -89,18 +94,27 @@ export async function runCall(options: CallOptions): Promise<CallReport> {
       accountSid: id.accountSid,
       customParameters: twiml.parameters,
       protocols: options.protocols ?? [],
-      headers: options.authToken ? { 'x-twilio-signature': twilioSignature(options.authToken, twiml.streamUrl, {}) } : {},
+      headers: options.authToken
+        ? { 'x-twilio-signature': twilioSignature(options.authToken, twiml.streamUrl, {}) }
+        : {},
     });
   } catch (err) {
     const refused = err instanceof TwilioHandshakeError;
     const hint = refused && err.statusCode === 403 ? ' (bad signature? check --auth-token and --public-base)' : '';
-    const problem = refused ? `media socket upgrade refused with HTTP ${err.statusCode}${hint}` : `media socket: ${(err as Error).message}`;
+    const problem = refused
+      ? `media socket upgrade refused with HTTP ${err.statusCode}${hint}`
+      : `media socket: ${(err as Error).message}`;
     // Twilio reports the failed handshake to the status callback, then the call ends.
     if (twiml.statusCallback) {
       const params = { ...streamStatusParams(id, randomSid('MZ'), 'stream-error'), StreamError: problem };
       await post('stream_status stream-error', resolveUrl(twiml.statusCallback), params, 204);
     }
-    await post('call_status completed', `${publicBase}/webhook/call_status`, callStatusParams(id, performance.now() - callStart), 204);
+    await post(
+      'call_status completed',
+      `${publicBase}/webhook/call_status`,
+      callStatusParams(id, performance.now() - callStart),
+      204,
+    );
     return finish(report, [problem]);
   }
   report.streamSid = client.streamSid;
@@ -111,10 +125,12 @@ export async function runCall(options: CallOptions): Promise<CallReport> {
   void client.closed.then(() => (socketClosed = true));
 
   const statusUrl = twiml.statusCallback && resolveUrl(twiml.statusCallback);
-  const started = statusUrl ? post('stream_status stream-started', statusUrl, streamStatusParams(id, client.streamSid, 'stream-started'), 204) : undefined;
+  const started = statusUrl
+    ? post('stream_status stream-started', statusUrl, streamStatusParams(id, client.streamSid, 'stream-started'), 204)
+    : undefined;
 
   const timings: SpeechTiming[] = [];
-  let hungUp = false;
+  let hungUp: boolean;
   try {
     await converse({ client, timeline, o, timings, notes, signal: options.signal, isClosed: () => socketClosed });
   } finally {
@@ -127,16 +143,33 @@ export async function runCall(options: CallOptions): Promise<CallReport> {
   report.streamMs = Math.round(client.events.findLast((e) => e.kind === 'closed')?.atMs ?? client.now());
 
   await started;
-  if (statusUrl) await post('stream_status stream-stopped', statusUrl, streamStatusParams(id, client.streamSid, 'stream-stopped'), 204);
+  if (statusUrl)
+    await post(
+      'stream_status stream-stopped',
+      statusUrl,
+      streamStatusParams(id, client.streamSid, 'stream-stopped'),
+      204,
+    );
   const early: string[] = [];
   if (!hungUp) {
     // The gateway ended <Connect>: Twilio asks the action URL what to do next.
     const detail = `${close.code}${close.reason ? ` "${close.reason}"` : ''}`;
     if (close.code === 1000) notes.push(`the gateway hung up (${detail})`);
     else early.push(`the gateway closed the media socket early with ${detail}`);
-    if (twiml.connectAction) await post('stream_ended (<Connect action>)', resolveUrl(twiml.connectAction), voiceParams(id, 'in-progress'), 200);
+    if (twiml.connectAction)
+      await post(
+        'stream_ended (<Connect action>)',
+        resolveUrl(twiml.connectAction),
+        voiceParams(id, 'in-progress'),
+        200,
+      );
   }
-  await post('call_status completed', `${publicBase}/webhook/call_status`, callStatusParams(id, performance.now() - callStart), 204);
+  await post(
+    'call_status completed',
+    `${publicBase}/webhook/call_status`,
+    callStatusParams(id, performance.now() - callStart),
+    204,
+  );
 
   if (options.signal?.aborted) early.push('the call was aborted');
   report.timeline = [...timeline.entries];
@@ -154,7 +187,8 @@ export async function runCall(options: CallOptions): Promise<CallReport> {
     };
   } else notes.push('no greeting was heard before the caller spoke');
   report.turns = timings.map((t, i) => turnReport(i + 1, t, timeline));
-  if (report.violations.length > 0) early.push(`${report.violations.length} protocol violation(s) in what the gateway sent`);
+  if (report.violations.length > 0)
+    early.push(`${report.violations.length} protocol violation(s) in what the gateway sent`);
   if (report.heard.length === 0) early.push('the caller heard nothing');
   return finish(report, early);
 }
@@ -169,7 +203,12 @@ function finish(report: CallReport, problems: string[]): CallReport {
 
 function webhookProblem(w: WebhookResult, signed: boolean): string {
   if (w.status === undefined) return `${w.name} failed: ${w.error ?? 'no answer'} (${w.url})`;
-  const hint = w.status === 403 ? (signed ? ' (signature refused: check --auth-token and --public-base)' : ' (the gateway wants a signature: pass --auth-token)') : '';
+  const hint =
+    w.status === 403
+      ? signed
+        ? ' (signature refused: check --auth-token and --public-base)'
+        : ' (the gateway wants a signature: pass --auth-token)'
+      : '';
   return `${w.name} answered ${w.status}, expected ${w.expected}${hint}`;
 }
 
@@ -194,7 +233,10 @@ function turnReport(turn: number, t: SpeechTiming, timeline: CallTimeline): Turn
 }
 
 /** A throwing `onEvent` must not break the socket handler it runs inside; it is noted once instead. */
-function safeCallback(onEvent: ((e: CallEvent) => void) | undefined, notes: string[]): ((e: CallEvent) => void) | undefined {
+function safeCallback(
+  onEvent: ((e: CallEvent) => void) | undefined,
+  notes: string[],
+): ((e: CallEvent) => void) | undefined {
   if (onEvent === undefined) return undefined;
   let failed = false;
   return (e) => {

@@ -73,14 +73,23 @@ export async function postWebhook(
     const body = await res.text();
     return { name, url: publicUrl, status: res.status, expected, ms: Math.round(performance.now() - t0), body };
   } catch (err) {
-    return { name, url: publicUrl, status: undefined, expected, ms: Math.round(performance.now() - t0), error: describeFetchError(err), body: '' };
+    return {
+      name,
+      url: publicUrl,
+      status: undefined,
+      expected,
+      ms: Math.round(performance.now() - t0),
+      error: describeFetchError(err),
+      body: '',
+    };
   }
 }
 
 /** fetch hides the useful part (ECONNREFUSED…) in `cause`. */
 function describeFetchError(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.message) return cause.code && !cause.message.includes(cause.code) ? `${cause.code}: ${cause.message}` : cause.message;
+  if (cause?.message)
+    return cause.code && !cause.message.includes(cause.code) ? `${cause.code}: ${cause.message}` : cause.message;
   if (cause?.code) return cause.code;
   return err instanceof Error ? err.message : String(err);
 }
@@ -94,8 +103,9 @@ export function parseStreamTwiml(xml: string): StreamTwiml {
   try {
     twiml = readStreamTwiml(xml);
   } catch (err) {
-    throw new Error(`the TwiML has no <Connect><Stream url="…"> (${(err as Error).message})`);
+    throw new Error(`the TwiML has no <Connect><Stream url="…"> (${(err as Error).message})`, { cause: err });
   }
-  if (!twiml.streamUrl.startsWith('wss://')) throw new Error(`<Stream url="${twiml.streamUrl}"> is not a wss:// URL (Twilio error 31922)`);
+  if (!twiml.streamUrl.startsWith('wss://'))
+    throw new Error(`<Stream url="${twiml.streamUrl}"> is not a wss:// URL (Twilio error 31922)`);
   return twiml;
 }

@@ -99,5 +99,10 @@ function parse(argv: string[]): { out: string; quiet: boolean; tone: boolean; he
     },
   });
   if (values.out !== undefined && values.out.trim() === '') throw new Error('--out needs a file name');
-  return { out: values.out ?? DEFAULT_OUT, quiet: values.quiet ?? false, tone: values.tone ?? false, help: values.help ?? false };
+  return {
+    out: values.out ?? DEFAULT_OUT,
+    quiet: values.quiet ?? false,
+    tone: values.tone ?? false,
+    help: values.help ?? false,
+  };
 }

@@ -41,7 +41,9 @@ export function formatResults(r: DemoReport): string[] {
       const ms = msSince(rec, origin);
       lines.push(`${ms === undefined ? '      ?' : String(ms).padStart(7)}  ${describeRecord(rec)}`);
     }
-    lines.push('  (MEDIA_TX: a sentence fully sent, paced about 1 s ahead of playback; TURN: ms from the caller\'s end of speech)');
+    lines.push(
+      "  (MEDIA_TX: a sentence fully sent, paced about 1 s ahead of playback; TURN: ms from the caller's end of speech)",
+    );
   }
   lines.push('', ...formatVerdict(r));
   return lines;
@@ -62,12 +64,18 @@ export function formatVerdict(r: DemoReport): string[] {
   if (r.reply) {
     const what = r.reply.wholeCall ? 'everything the caller heard (the reply could not be cut out)' : 'the reply';
     const voice = r.setup?.ttsVoice === 'espeak' ? 'espeak-ng Hebrew' : 'a tone';
-    lines.push(`reply audio: ${what}, ${(r.reply.ms / 1000).toFixed(2)} s of ${voice}, 8 kHz μ-law mono WAV → ${r.reply.path}`);
+    lines.push(
+      `reply audio: ${what}, ${(r.reply.ms / 1000).toFixed(2)} s of ${voice}, 8 kHz μ-law mono WAV → ${r.reply.path}`,
+    );
   }
-  if (r.gatewayExit) lines.push(`shutdown: the gateway (pid ${r.setup?.gatewayPid ?? '?'}) ${formatExit(r.gatewayExit)}; emulators closed`);
+  if (r.gatewayExit)
+    lines.push(
+      `shutdown: the gateway (pid ${r.setup?.gatewayPid ?? '?'}) ${formatExit(r.gatewayExit)}; emulators closed`,
+    );
   for (const n of r.notes) lines.push(`note: ${n}`);
   if (r.interrupted) lines.push('result: INTERRUPTED (everything was shut down)');
-  else if (r.ok) lines.push('result: OK: a Hebrew call went through the gateway end to end (recognizer and model emulated)');
+  else if (r.ok)
+    lines.push('result: OK: a Hebrew call went through the gateway end to end (recognizer and model emulated)');
   else {
     lines.push('result: FAILED');
     for (const p of r.problems) lines.push(`  - ${p}`);

@@ -29,7 +29,8 @@ export function callRecords(logs: readonly LogRecord[], callSid: string): LogRec
 /** Looks for `expected` as an ordered subsequence of the records' event names. */
 export function checkFlow(records: readonly LogRecord[], expected: readonly string[] = EXPECTED_FLOW): FlowCheck {
   const found: string[] = [];
-  for (const r of records) if (found.length < expected.length && r['message'] === expected[found.length]) found.push(String(r['message']));
+  for (const r of records)
+    if (found.length < expected.length && r['message'] === expected[found.length]) found.push(String(r['message']));
   const ok = found.length === expected.length;
   return { ok, expected, found, missing: ok ? undefined : expected[found.length] };
 }
@@ -49,7 +50,16 @@ const SHOWN: Record<string, readonly string[]> = {
   TTS_ERROR: ['code', 'error'],
   LLM_ERROR: ['code', 'error'],
   MEDIA_TX: ['replyId', 'sentence', 'messages', 'bytes'],
-  TURN: ['sttFinalMs', 'committedMs', 'firstTokenMs', 'firstSentenceMs', 'ttsDoneMs', 'firstMediaMs', 'firstMarkMs', 'overheadMs'],
+  TURN: [
+    'sttFinalMs',
+    'committedMs',
+    'firstTokenMs',
+    'firstSentenceMs',
+    'ttsDoneMs',
+    'firstMediaMs',
+    'firstMarkMs',
+    'overheadMs',
+  ],
   BARGE_IN: ['heardMs', 'reactionMs'],
   WS_STOP: [],
   CALL_END: ['turns', 'durationMs'],
@@ -61,9 +71,7 @@ const SHOWN: Record<string, readonly string[]> = {
 export function describeRecord(r: LogRecord): string {
   const event = String(r['message']);
   const keys = SHOWN[event] ?? [];
-  const fields = keys
-    .filter((k) => r[k] !== undefined)
-    .map((k) => `${k}=${formatValue(r[k])}`);
+  const fields = keys.filter((k) => r[k] !== undefined).map((k) => `${k}=${formatValue(r[k])}`);
   const level = r['level'] === 'warn' || r['level'] === 'error' ? ` [${String(r['level'])}]` : '';
   return `${event.padEnd(13)}${level}${fields.length ? ' ' + fields.join(' ') : ''}`.trimEnd();
 }

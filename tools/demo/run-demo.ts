@@ -12,7 +12,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildWav, WAV_FORMAT } from '../../media/wav.ts';
+import { buildWav, WAV_FORMAT } from '../../media/audio/wav.ts';
 import { runCall } from '../call/run-call.ts';
 import type { CallEvent, CallReport } from '../call/run-call.ts';
 import { startFakeOpenAI, startFakeStt, startFakeTts } from '../emulators/index.ts';
@@ -148,7 +148,9 @@ async function demo(report: DemoReport, running: Running, options: DemoOptions):
   const stt = (running.stt = await startFakeStt({ transcript: () => CALLER_TRANSCRIPT }));
   const voice = options.voice ?? 'espeak';
   const tts = (running.tts = await startFakeTts({ voice }));
-  const openai = (running.openai = await startFakeOpenAI({ reply: ({ body }) => ({ text: scriptedReply(body), chunkDelayMs: TOKEN_GAP_MS }) }));
+  const openai = (running.openai = await startFakeOpenAI({
+    reply: ({ body }) => ({ text: scriptedReply(body), chunkDelayMs: TOKEN_GAP_MS }),
+  }));
   if (signal?.aborted) return;
 
   const gateway = (running.gateway = await startGatewayChild({ env: gatewayEnv(stt, tts, openai) }));
@@ -189,13 +191,19 @@ async function demo(report: DemoReport, running: Running, options: DemoOptions):
     const wav = buildWav(reply.audio, { formatTag: WAV_FORMAT.MULAW, channels: 1, sampleRate: 8000, bitsPerSample: 8 });
     try {
       await writeFile(out, wav);
-      report.reply = { path: out, bytes: reply.audio.length, ms: Math.round(reply.audio.length / 8), wholeCall: reply.wholeCall };
+      report.reply = {
+        path: out,
+        bytes: reply.audio.length,
+        ms: Math.round(reply.audio.length / 8),
+        wholeCall: reply.wholeCall,
+      };
     } catch (err) {
       report.problems.push(`cannot write ${out}: ${(err as Error).message}`);
     }
   }
   const tones = tts.requests.filter((r) => r.engine === 'tone').length;
-  if (tts.espeak && tones > 0) report.notes.push(`espeak-ng failed on ${tones} of ${tts.requests.length} syntheses; those were tones`);
+  if (tts.espeak && tones > 0)
+    report.notes.push(`espeak-ng failed on ${tones} of ${tts.requests.length} syntheses; those were tones`);
 }
 
 /** The emulated model sends its reply a few characters at a time, this far apart, like a real one streams tokens. */
@@ -236,7 +244,8 @@ async function shutDown(report: DemoReport, running: Running): Promise<void> {
     report.gatewayExit = { ...(await gateway.stop(STOP_GRACE_MS)), unexpected };
   }
   const closed = await Promise.allSettled([running.stt, running.tts, running.openai].map((e) => e?.close()));
-  for (const c of closed) if (c.status === 'rejected') report.notes.push(`an emulator did not close cleanly: ${String(c.reason)}`);
+  for (const c of closed)
+    if (c.status === 'rejected') report.notes.push(`an emulator did not close cleanly: ${String(c.reason)}`);
 }
 
 /** Reads the call's log flow and decides `ok`. */
@@ -258,9 +267,12 @@ function settle(report: DemoReport, gateway: GatewayChild | undefined): DemoRepo
   if (exit && !report.interrupted) {
     const how = exit.signal ?? `code ${exit.code}`;
     const said = gateway?.stderr().trim();
-    if (exit.unexpected) report.problems.push(`the gateway exited on its own during the demo (${how})${said ? `: ${said}` : ''}`);
-    else if (exit.killed) report.problems.push(`the gateway had not drained ${STOP_GRACE_MS} ms after SIGTERM and was killed`);
-    else if (exit.code !== 0) report.problems.push(`the gateway exited with ${how} after SIGTERM${said ? `: ${said}` : ''}`);
+    if (exit.unexpected)
+      report.problems.push(`the gateway exited on its own during the demo (${how})${said ? `: ${said}` : ''}`);
+    else if (exit.killed)
+      report.problems.push(`the gateway had not drained ${STOP_GRACE_MS} ms after SIGTERM and was killed`);
+    else if (exit.code !== 0)
+      report.problems.push(`the gateway exited with ${how} after SIGTERM${said ? `: ${said}` : ''}`);
   }
   report.ok = report.problems.length === 0 && !report.interrupted;
   return report;

@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import * as protoLoader from '@grpc/proto-loader';
 import { grpc } from 'google-gax';
 import type { protos } from '@google-cloud/speech';
-import { mulawToPcm16 } from '../../media/mulaw.ts';
+import { mulawToPcm16 } from '../../media/audio/mulaw.ts';
 
 /** The streaming config as the fake decodes it (enums as strings, defaults filled in). */
 export type SttStreamingConfig = protos.google.cloud.speech.v1.IStreamingRecognitionConfig;
@@ -129,7 +129,11 @@ export interface FakeStt {
   /** Ends every open stream at once with `code`/`details`; returns how many were failed. */
   failActiveStreams(code: number, details: string): number;
   /** Resolves with the next event of `type` matching `filter`; rejects after `timeoutMs` (default 5000). */
-  waitForEvent<T extends FakeSttEvent['type']>(type: T, filter?: (e: Extract<FakeSttEvent, { type: T }>) => boolean, timeoutMs?: number): Promise<Extract<FakeSttEvent, { type: T }>>;
+  waitForEvent<T extends FakeSttEvent['type']>(
+    type: T,
+    filter?: (e: Extract<FakeSttEvent, { type: T }>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Extract<FakeSttEvent, { type: T }>>;
   /** Force-shuts the server down (open streams are cancelled). Idempotent, never hangs. */
   close(): Promise<void>;
 }
@@ -138,23 +142,49 @@ const OUT_OF_RANGE = 11;
 const INVALID_ARGUMENT = 3;
 const WINDOW_MS = 20;
 const STREAM_LIMIT_DETAILS = 'Exceeded maximum allowed stream duration of 305 seconds.';
-const IDLE_DETAILS = 'Audio Timeout Error: Long duration elapsed without audio. Audio should be sent close to real time.';
+const IDLE_DETAILS =
+  'Audio Timeout Error: Long duration elapsed without audio. Audio should be sent close to real time.';
 const MALORDERED_DETAILS = 'Malordered Data Received. Send exactly one config, followed by audio data.';
 
 const req = createRequire(import.meta.url);
 // Same loader options as google-gax uses for its clients, so both sides agree on field shapes.
 const speechPackage = protoLoader.fromJSON(req('@google-cloud/speech/build/protos/protos.json'), {
-  keepCase: false, longs: String, enums: String, defaults: true, oneofs: true,
+  keepCase: false,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
 });
 const SPEECH_SERVICE = speechPackage['google.cloud.speech.v1.Speech'] as unknown as grpc.ServiceDefinition;
 
-type Resolved = Required<Pick<FakeSttOptions, 'speechRms' | 'interimEveryMs' | 'endSilenceMs' | 'minSpeechMs' | 'finalDelayMs' | 'maxStreamAudioMs' | 'idleTimeoutMs' | 'failCode' | 'failDetails'>> & FakeSttOptions;
+type Resolved = Required<
+  Pick<
+    FakeSttOptions,
+    | 'speechRms'
+    | 'interimEveryMs'
+    | 'endSilenceMs'
+    | 'minSpeechMs'
+    | 'finalDelayMs'
+    | 'maxStreamAudioMs'
+    | 'idleTimeoutMs'
+    | 'failCode'
+    | 'failDetails'
+  >
+> &
+  FakeSttOptions;
 
 /** Starts the fake on `opts.host:opts.port` (default 127.0.0.1, ephemeral port). */
 export async function startFakeStt(opts: FakeSttOptions = {}): Promise<FakeStt> {
   const o: Resolved = {
-    speechRms: 300, interimEveryMs: 300, endSilenceMs: 300, minSpeechMs: 150, finalDelayMs: 0,
-    maxStreamAudioMs: 305_000, idleTimeoutMs: 10_000, failCode: 14, failDetails: 'The service is currently unavailable.',
+    speechRms: 300,
+    interimEveryMs: 300,
+    endSilenceMs: 300,
+    minSpeechMs: 150,
+    finalDelayMs: 0,
+    maxStreamAudioMs: 305_000,
+    idleTimeoutMs: 10_000,
+    failCode: 14,
+    failDetails: 'The service is currently unavailable.',
     ...stripUndefined(opts),
   };
   const streams: FakeSttStream[] = [];
@@ -169,7 +199,15 @@ export async function startFakeStt(opts: FakeSttOptions = {}): Promise<FakeStt> 
   const server = new grpc.Server();
   server.addService(SPEECH_SERVICE, {
     StreamingRecognize(call: grpc.ServerDuplexStream<any, any>) {
-      const record: FakeSttStream = { index: streams.length, config: null, audioBytes: 0, audioMs: 0, state: 'open', openedAt: Date.now(), results: 0 };
+      const record: FakeSttStream = {
+        index: streams.length,
+        config: null,
+        audioBytes: 0,
+        audioMs: 0,
+        state: 'open',
+        openedAt: Date.now(),
+        results: 0,
+      };
       streams.push(record);
       const s = new Session(call, record, o, emit, () => sessions.delete(s));
       sessions.add(s);
@@ -178,7 +216,9 @@ export async function startFakeStt(opts: FakeSttOptions = {}): Promise<FakeStt> 
   });
   const host = o.host ?? '127.0.0.1';
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${o.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`${host}:${o.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
 
   return {
@@ -245,13 +285,21 @@ class Session {
   private readonly timers = new Set<NodeJS.Timeout>();
   private idle: NodeJS.Timeout | undefined;
 
-  constructor(call: grpc.ServerDuplexStream<any, any>, record: FakeSttStream, o: Resolved, emit: (e: FakeSttEvent) => void, onGone: () => void) {
+  constructor(
+    call: grpc.ServerDuplexStream<any, any>,
+    record: FakeSttStream,
+    o: Resolved,
+    emit: (e: FakeSttEvent) => void,
+    onGone: () => void,
+  ) {
     this.call = call;
     this.record = record;
     this.o = o;
     this.emit = emit;
     this.onGone = onGone;
-    call.on('data', (msg: { streamingConfig?: SttStreamingConfig | null; audioContent?: Buffer | null }) => this.onMessage(msg));
+    call.on('data', (msg: { streamingConfig?: SttStreamingConfig | null; audioContent?: Buffer | null }) =>
+      this.onMessage(msg),
+    );
     // grpc-js reports a client cancel as 'end' followed, a tick later, by 'cancelled'; waiting one
     // setImmediate tells a real half-close from a cancel before anything is finalised.
     call.on('end', () => setImmediate(() => this.onHalfClose()));
@@ -287,15 +335,20 @@ class Session {
   /** Validates the recognition config the way Google would for the encodings the fake can decode. */
   private configure(cfg: SttStreamingConfig): GrpcFault | undefined {
     const rc = cfg.config;
-    if (!rc?.languageCode) return { code: INVALID_ARGUMENT, details: 'Invalid recognition \'config\': missing language_code.' };
+    if (!rc?.languageCode)
+      return { code: INVALID_ARGUMENT, details: "Invalid recognition 'config': missing language_code." };
     const rate = rc.sampleRateHertz ?? 0;
-    if (rate < 8000 || rate > 48000) return { code: INVALID_ARGUMENT, details: `sample_rate_hertz (${rate}) must be between 8000 and 48000.` };
+    if (rate < 8000 || rate > 48000)
+      return { code: INVALID_ARGUMENT, details: `sample_rate_hertz (${rate}) must be between 8000 and 48000.` };
     let bytesPerSample = 1;
     if (rc.encoding === 'LINEAR16') {
       bytesPerSample = 2;
       this.decode = (b) => new Int16Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
     } else if (rc.encoding !== 'MULAW') {
-      return { code: INVALID_ARGUMENT, details: `The fake recognizer supports MULAW and LINEAR16, not ${String(rc.encoding)}.` };
+      return {
+        code: INVALID_ARGUMENT,
+        details: `The fake recognizer supports MULAW and LINEAR16, not ${String(rc.encoding)}.`,
+      };
     }
     this.bytesPerMs = (rate / 1000) * bytesPerSample;
     this.windowBytes = Math.round((rate * WINDOW_MS) / 1000) * bytesPerSample;
@@ -312,9 +365,11 @@ class Session {
       u.endMs = start + WINDOW_MS;
       if (u.index < 0 && u.speechMs >= o.minSpeechMs) {
         u.index = this.utterances++;
-        if (this.record.config?.enableVoiceActivityEvents) this.send({ speechEventType: 'SPEECH_ACTIVITY_BEGIN', speechEventTime: duration(u.startMs) }, 0);
+        if (this.record.config?.enableVoiceActivityEvents)
+          this.send({ speechEventType: 'SPEECH_ACTIVITY_BEGIN', speechEventTime: duration(u.startMs) }, 0);
       }
-      if (u.index >= 0 && this.record.config?.interimResults && u.speechMs >= (u.interims + 1) * o.interimEveryMs) this.sendInterim(u);
+      if (u.index >= 0 && this.record.config?.interimResults && u.speechMs >= (u.interims + 1) * o.interimEveryMs)
+        this.sendInterim(u);
     } else if (this.utt) {
       this.utt.silenceMs += WINDOW_MS;
       if (this.utt.silenceMs >= o.endSilenceMs) this.endUtterance();
@@ -323,15 +378,29 @@ class Session {
 
   private text(u: Utterance): string {
     const ctx = { utteranceIndex: u.index, streamIndex: this.record.index, speechMs: u.speechMs };
-    return this.o.transcript ? this.o.transcript(ctx) : (DEFAULT_STT_TRANSCRIPTS[u.index % DEFAULT_STT_TRANSCRIPTS.length] ?? '');
+    return this.o.transcript
+      ? this.o.transcript(ctx)
+      : (DEFAULT_STT_TRANSCRIPTS[u.index % DEFAULT_STT_TRANSCRIPTS.length] ?? '');
   }
 
   private sendInterim(u: Utterance): void {
     u.interims++;
     const transcript = this.text(u).split(/\s+/).slice(0, u.interims).join(' ');
     const audioMs = this.audioNow();
-    this.send({ results: [{ alternatives: [{ transcript, confidence: 0 }], isFinal: false, stability: 0.8, resultEndTime: duration(audioMs), languageCode: this.lang() }] }, 0, () =>
-      this.emit({ type: 'interim', stream: this.record.index, utterance: u.index, transcript, audioMs }),
+    this.send(
+      {
+        results: [
+          {
+            alternatives: [{ transcript, confidence: 0 }],
+            isFinal: false,
+            stability: 0.8,
+            resultEndTime: duration(audioMs),
+            languageCode: this.lang(),
+          },
+        ],
+      },
+      0,
+      () => this.emit({ type: 'interim', stream: this.record.index, utterance: u.index, transcript, audioMs }),
     );
   }
 
@@ -347,12 +416,32 @@ class Session {
     }
     const cfg = this.record.config;
     const transcript = this.text(u);
-    if (cfg?.singleUtterance) this.send({ speechEventType: 'END_OF_SINGLE_UTTERANCE', speechEventTime: duration(u.endMs) }, 0);
-    if (cfg?.enableVoiceActivityEvents) this.send({ speechEventType: 'SPEECH_ACTIVITY_END', speechEventTime: duration(u.endMs) }, 0);
+    if (cfg?.singleUtterance)
+      this.send({ speechEventType: 'END_OF_SINGLE_UTTERANCE', speechEventTime: duration(u.endMs) }, 0);
+    if (cfg?.enableVoiceActivityEvents)
+      this.send({ speechEventType: 'SPEECH_ACTIVITY_END', speechEventTime: duration(u.endMs) }, 0);
     this.send(
-      { results: [{ alternatives: [{ transcript, confidence: 0.92 }], isFinal: true, stability: 0, resultEndTime: duration(u.endMs), languageCode: this.lang() }] },
+      {
+        results: [
+          {
+            alternatives: [{ transcript, confidence: 0.92 }],
+            isFinal: true,
+            stability: 0,
+            resultEndTime: duration(u.endMs),
+            languageCode: this.lang(),
+          },
+        ],
+      },
       this.o.finalDelayMs,
-      () => this.emit({ type: 'final', stream: this.record.index, utterance: u.index, transcript, audioMs, resultEndMs: u.endMs }),
+      () =>
+        this.emit({
+          type: 'final',
+          stream: this.record.index,
+          utterance: u.index,
+          transcript,
+          audioMs,
+          resultEndMs: u.endMs,
+        }),
     );
     if (cfg?.singleUtterance) this.deaf = true; // Google stops recognising after the one utterance
   }
@@ -360,7 +449,11 @@ class Session {
   private checkLimits(): void {
     const o = this.o;
     const failN = o.failStreamCount ?? Infinity;
-    if (o.failStreamAfterAudioMs !== undefined && this.record.index < failN && this.record.audioMs >= o.failStreamAfterAudioMs) {
+    if (
+      o.failStreamAfterAudioMs !== undefined &&
+      this.record.index < failN &&
+      this.record.audioMs >= o.failStreamAfterAudioMs
+    ) {
       this.finish({ code: o.failCode, details: o.failDetails });
     } else if (this.record.audioMs > o.maxStreamAudioMs) {
       this.finish({ code: OUT_OF_RANGE, details: STREAM_LIMIT_DETAILS });

@@ -12,8 +12,8 @@ import { createRequire } from 'node:module';
 import * as protoLoader from '@grpc/proto-loader';
 import { grpc } from 'google-gax';
 import type { protos } from '@google-cloud/text-to-speech';
-import { pcm16ToMulaw } from '../../media/mulaw.ts';
-import { buildWav, parseWav, WAV_FORMAT } from '../../media/wav.ts';
+import { pcm16ToMulaw } from '../../media/audio/mulaw.ts';
+import { buildWav, parseWav, WAV_FORMAT } from '../../media/audio/wav.ts';
 import type { GrpcFault } from './google-stt.ts';
 
 type SynthesizeRequest = protos.google.cloud.texttospeech.v1.ISynthesizeSpeechRequest;
@@ -89,13 +89,20 @@ const NATURAL_RATE = 24000;
 const req = createRequire(import.meta.url);
 // Same loader options as google-gax uses for its clients, so both sides agree on field shapes.
 const ttsPackage = protoLoader.fromJSON(req('@google-cloud/text-to-speech/build/protos/protos.json'), {
-  keepCase: false, longs: String, enums: String, defaults: true, oneofs: true,
+  keepCase: false,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
 });
 const TTS_SERVICE = ttsPackage['google.cloud.texttospeech.v1.TextToSpeech'] as unknown as grpc.ServiceDefinition;
 
 const HEBREW_VOICES = ['A', 'B', 'C', 'D'].flatMap((v, i) =>
   ['Standard', 'Wavenet'].map((family) => ({
-    languageCodes: ['he-IL'], name: `he-IL-${family}-${v}`, ssmlGender: i % 2 ? 'MALE' : 'FEMALE', naturalSampleRateHertz: NATURAL_RATE,
+    languageCodes: ['he-IL'],
+    name: `he-IL-${family}-${v}`,
+    ssmlGender: i % 2 ? 'MALE' : 'FEMALE',
+    naturalSampleRateHertz: NATURAL_RATE,
   })),
 );
 
@@ -129,14 +136,21 @@ export async function startFakeTts(opts: FakeTtsOptions = {}): Promise<FakeTts> 
   const requests: FakeTtsRequest[] = [];
   const queued: GrpcFault[] = [];
   const timers = new Set<NodeJS.Timeout>();
-  const tools = opts.voice === 'espeak' ? { espeak: onPath('espeak-ng'), sox: onPath('sox') } : { espeak: false, sox: false };
+  const tools =
+    opts.voice === 'espeak' ? { espeak: onPath('espeak-ng'), sox: onPath('sox') } : { espeak: false, sox: false };
 
   const server = new grpc.Server();
   server.addService(TTS_SERVICE, {
     SynthesizeSpeech(call: grpc.ServerUnaryCall<SynthesizeRequest, unknown>, callback: grpc.sendUnaryData<unknown>) {
       const r = call.request;
       const input = r.input ?? {};
-      const rec: FakeTtsRequest = { index: requests.length, text: input.text || input.ssml || input.markup || '', voice: r.voice, audioConfig: r.audioConfig, at: Date.now() };
+      const rec: FakeTtsRequest = {
+        index: requests.length,
+        text: input.text || input.ssml || input.markup || '',
+        voice: r.voice,
+        audioConfig: r.audioConfig,
+        at: Date.now(),
+      };
       requests.push(rec);
       const latency = typeof opts.latencyMs === 'function' ? opts.latencyMs(rec.text) : (opts.latencyMs ?? 0);
       const answer = (): void => {
@@ -162,7 +176,9 @@ export async function startFakeTts(opts: FakeTtsOptions = {}): Promise<FakeTts> 
     },
     ListVoices(call: grpc.ServerUnaryCall<{ languageCode?: string }, unknown>, callback: grpc.sendUnaryData<unknown>) {
       const lang = call.request.languageCode?.toLowerCase();
-      callback(null, { voices: HEBREW_VOICES.filter((v) => !lang || v.languageCodes.some((c) => c.toLowerCase().startsWith(lang))) });
+      callback(null, {
+        voices: HEBREW_VOICES.filter((v) => !lang || v.languageCodes.some((c) => c.toLowerCase().startsWith(lang))),
+      });
     },
   });
 
@@ -176,13 +192,19 @@ export async function startFakeTts(opts: FakeTtsOptions = {}): Promise<FakeTts> 
     let pcm: Int16Array | undefined;
     if (tools.espeak) pcm = await espeakPcm(spoken, rate, tools.sox).catch(() => undefined);
     rec.engine = pcm ? 'espeak' : 'tone';
-    pcm ??= tonePcm(spoken, { msPerChar: opts.msPerChar, speakingRate: cfg.speakingRate ?? undefined, sampleRateHertz: rate });
+    pcm ??= tonePcm(spoken, {
+      msPerChar: opts.msPerChar,
+      speakingRate: cfg.speakingRate ?? undefined,
+      sampleRateHertz: rate,
+    });
     return encode(pcm, String(cfg.audioEncoding), rate);
   }
 
   const host = opts.host ?? '127.0.0.1';
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${opts.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`${host}:${opts.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
   );
   return {
     address: `${host}:${port}`,
@@ -210,7 +232,8 @@ function validate(r: SynthesizeRequest): GrpcFault | undefined {
   if (!r.voice?.languageCode) return bad('Voice language code must be set.');
   const enc = String(r.audioConfig?.audioEncoding ?? 'AUDIO_ENCODING_UNSPECIFIED');
   if (enc === 'AUDIO_ENCODING_UNSPECIFIED') return bad('AudioConfig.audio_encoding must be set.');
-  if (!['MULAW', 'LINEAR16', 'PCM'].includes(enc)) return bad(`The fake synthesizer supports MULAW, LINEAR16 and PCM, not ${enc}.`);
+  if (!['MULAW', 'LINEAR16', 'PCM'].includes(enc))
+    return bad(`The fake synthesizer supports MULAW, LINEAR16 and PCM, not ${enc}.`);
   const rate = r.audioConfig?.sampleRateHertz ?? 0;
   if (rate !== 0 && (rate < 8000 || rate > 48000)) return bad(`Unsupported sample rate ${rate} Hz for ${enc}.`);
   return undefined;
@@ -227,7 +250,12 @@ function encode(pcm: Int16Array, encoding: string, rate: number): Buffer {
     : { formatTag: WAV_FORMAT.PCM, channels: 1, sampleRate: rate, bitsPerSample: 16 };
   const fact = Buffer.alloc(4);
   fact.writeUInt32LE(pcm.length);
-  return buildWav(data, fmt, { extraChunks: [{ id: 'fact', body: fact }, { id: 'LIST', body: listInfo('fake-tts') }] });
+  return buildWav(data, fmt, {
+    extraChunks: [
+      { id: 'fact', body: fact },
+      { id: 'LIST', body: listInfo('fake-tts') },
+    ],
+  });
 }
 
 /** A LIST/INFO chunk body with one ISFT (software) entry, as encoders like ffmpeg write. */
@@ -245,11 +273,17 @@ function listInfo(software: string): Buffer {
 async function espeakPcm(text: string, rate: number, sox: boolean): Promise<Int16Array> {
   const wav = await run('espeak-ng', ['-v', 'he', '--stdout', text]);
   if (sox) {
-    const raw = await run('sox', ['-t', 'wav', '-', '-t', 'raw', '-e', 'signed-integer', '-b', '16', '-c', '1', '-r', String(rate), '-'], wav);
+    const raw = await run(
+      'sox',
+      ['-t', 'wav', '-', '-t', 'raw', '-e', 'signed-integer', '-b', '16', '-c', '1', '-r', String(rate), '-'],
+      wav,
+    );
     return new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + (raw.length & ~1)));
   }
   const parsed = parseWav(wav);
-  const src = new Int16Array(parsed.data.buffer.slice(parsed.data.byteOffset, parsed.data.byteOffset + (parsed.data.length & ~1)));
+  const src = new Int16Array(
+    parsed.data.buffer.slice(parsed.data.byteOffset, parsed.data.byteOffset + (parsed.data.length & ~1)),
+  );
   return resample(src, parsed.sampleRate, rate);
 }
 
@@ -269,7 +303,9 @@ function resample(src: Int16Array, from: number, to: number): Int16Array {
 
 function run(cmd: string, args: string[], stdin?: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { encoding: 'buffer', maxBuffer: 64 << 20, timeout: 10_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    const child = execFile(cmd, args, { encoding: 'buffer', maxBuffer: 64 << 20, timeout: 10_000 }, (err, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    );
     if (stdin) child.stdin?.end(stdin);
   });
 }
@@ -284,7 +320,12 @@ function onPath(cmd: string): boolean {
 }
 
 function isFault(e: unknown): e is GrpcFault {
-  return typeof e === 'object' && e !== null && typeof (e as GrpcFault).code === 'number' && typeof (e as GrpcFault).details === 'string';
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as GrpcFault).code === 'number' &&
+    typeof (e as GrpcFault).details === 'string'
+  );
 }
 
 /** 32-bit FNV-1a over the UTF-8 bytes: a stable, dependency-free text hash. */

@@ -4,7 +4,16 @@
  * OpenAI-compatible Chat Completions server over HTTP/SSE. Point the real SDK clients at them.
  */
 export { startFakeStt, DEFAULT_STT_TRANSCRIPTS } from './google-stt.ts';
-export type { FakeStt, FakeSttOptions, FakeSttEvent, FakeSttStream, SttStreamState, SttStreamingConfig, TranscriptContext, GrpcFault } from './google-stt.ts';
+export type {
+  FakeStt,
+  FakeSttOptions,
+  FakeSttEvent,
+  FakeSttStream,
+  SttStreamState,
+  SttStreamingConfig,
+  TranscriptContext,
+  GrpcFault,
+} from './google-stt.ts';
 export { startFakeTts, fakeTtsAudio } from './google-tts.ts';
 export type { FakeTts, FakeTtsOptions, FakeTtsAudioOptions, FakeTtsRequest } from './google-tts.ts';
 export { startFakeOpenAI, DEFAULT_OPENAI_REPLY, DEFAULT_CHUNK_CHARS } from './openai.ts';

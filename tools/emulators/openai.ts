@@ -111,7 +111,8 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       // A bug in the fake must still answer something, or the SDK would hang until its timeout.
-      if (!res.headersSent) sendError(res, 500, { message: `fake internal error: ${String(err)}`, type: 'server_error' }, false);
+      if (!res.headersSent)
+        sendError(res, 500, { message: `fake internal error: ${String(err)}`, type: 'server_error' }, false);
       else res.destroy();
     });
   });
@@ -149,24 +150,39 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     }
     bus.emit('request', rec);
 
-    if (raw === undefined) return answerError(res, rec, 413, { message: 'Request body too large.', type: 'invalid_request_error' });
+    if (raw === undefined)
+      return answerError(res, rec, 413, { message: 'Request body too large.', type: 'invalid_request_error' });
     if (opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
-      return answerError(res, rec, 401, { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' });
+      return answerError(res, rec, 401, {
+        message: 'Incorrect API key provided.',
+        type: 'invalid_request_error',
+        code: 'invalid_api_key',
+      });
     }
     if (rec.method === 'GET' && rec.path === '/v1/models') {
-      return answerJson(res, rec, { object: 'list', data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }] });
+      return answerJson(res, rec, {
+        object: 'list',
+        data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'fake' }],
+      });
     }
     if (rec.method !== 'POST' || rec.path !== '/v1/chat/completions') {
-      return answerError(res, rec, 404, { message: `Invalid URL (${rec.method} ${rec.path})`, type: 'invalid_request_error' });
+      return answerError(res, rec, 404, {
+        message: `Invalid URL (${rec.method} ${rec.path})`,
+        type: 'invalid_request_error',
+      });
     }
     if (rec.body === null || typeof rec.body !== 'object' || !Array.isArray(rec.body.messages)) {
-      return answerError(res, rec, 400, { message: "We could not parse the JSON body of your request, or 'messages' is missing.", type: 'invalid_request_error' });
+      return answerError(res, rec, 400, {
+        message: "We could not parse the JSON body of your request, or 'messages' is missing.",
+        type: 'invalid_request_error',
+      });
     }
 
     const reply = (await opts.reply?.({ body: rec.body, index: rec.index })) ?? {};
     if (!(await pause(reply.headersDelayMs))) return;
     const status = reply.status ?? (reply.error ? 500 : 200);
-    if (status >= 400) return answerError(res, rec, status, reply.error ?? defaultError(status), reply.shouldRetry ?? false);
+    if (status >= 400)
+      return answerError(res, rec, status, reply.error ?? defaultError(status), reply.shouldRetry ?? false);
 
     const text = reply.chunks ? reply.chunks.join('') : (reply.text ?? DEFAULT_OPENAI_REPLY);
     const chunks = reply.chunks ?? chunkText(text, DEFAULT_CHUNK_CHARS);
@@ -181,19 +197,37 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       object: 'chat.completion',
       created: Math.floor(rec.startedAt / 1000),
       model,
-      choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: reply.finishReason ?? 'stop' }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: text, refusal: null },
+          logprobs: null,
+          finish_reason: reply.finishReason ?? 'stop',
+        },
+      ],
       usage: usage(rec.body, text),
     });
   }
 
-  async function streamReply(res: ServerResponse, rec: FakeOpenAIRequest, reply: FakeReply, chunks: string[], id: string, model: string): Promise<void> {
+  async function streamReply(
+    res: ServerResponse,
+    rec: FakeOpenAIRequest,
+    reply: FakeReply,
+    chunks: string[],
+    id: string,
+    model: string,
+  ): Promise<void> {
     const created = Math.floor(rec.startedAt / 1000);
     const frame = (choices: unknown[], extra: Record<string, unknown> = {}): string =>
       `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_fake', choices, ...extra })}\n\n`;
     const delta = (d: Record<string, unknown>, finish: string | null = null): string =>
       frame([{ index: 0, delta: d, logprobs: null, finish_reason: finish }]);
 
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': `req_fake_${rec.index}` });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-request-id': `req_fake_${rec.index}`,
+    });
     res.flushHeaders(); // the SDK's create() resolves on headers; send them before the first token like the real API
     if (!(await pause(reply.firstTokenDelayMs))) return;
     if (!write(res, delta({ role: 'assistant', content: '', refusal: null }))) return;
@@ -203,7 +237,10 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       if (i > 0 && !(await pause(reply.chunkDelayMs))) return;
       if (reply.stallAfterChunks !== undefined && i >= reply.stallAfterChunks) return; // keep the socket open, send nothing more
       if (i === errorAt) {
-        write(res, `data: ${JSON.stringify({ error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } })}\n\n`);
+        write(
+          res,
+          `data: ${JSON.stringify({ error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } })}\n\n`,
+        );
         res.end();
         return;
       }
@@ -212,7 +249,8 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     }
     if (reply.stallAfterChunks !== undefined && reply.stallAfterChunks >= chunks.length) return;
     write(res, delta({}, reply.finishReason ?? 'stop'));
-    if (rec.body.stream_options?.include_usage === true) write(res, frame([], { usage: usage(rec.body, chunks.join('')) }));
+    if (rec.body.stream_options?.include_usage === true)
+      write(res, frame([], { usage: usage(rec.body, chunks.join('')) }));
     write(res, 'data: [DONE]\n\n');
     res.end();
   }
@@ -314,20 +352,37 @@ function answerJson(res: ServerResponse, rec: FakeOpenAIRequest, body: unknown):
   res.end(JSON.stringify(body));
 }
 
-function answerError(res: ServerResponse, rec: FakeOpenAIRequest, status: number, error: FakeReply['error'] & {}, shouldRetry = false): void {
+function answerError(
+  res: ServerResponse,
+  rec: FakeOpenAIRequest,
+  status: number,
+  error: FakeReply['error'] & {},
+  shouldRetry = false,
+): void {
   rec.status = status;
   sendError(res, status, error, shouldRetry);
 }
 
-function sendError(res: ServerResponse, status: number, error: { message: string; type?: string; code?: string }, shouldRetry: boolean): void {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  error: { message: string; type?: string; code?: string },
+  shouldRetry: boolean,
+): void {
   res.writeHead(status, { 'content-type': 'application/json', 'x-should-retry': String(shouldRetry) });
-  res.end(JSON.stringify({ error: { message: error.message, type: error.type ?? 'server_error', param: null, code: error.code ?? null } }));
+  res.end(
+    JSON.stringify({
+      error: { message: error.message, type: error.type ?? 'server_error', param: null, code: error.code ?? null },
+    }),
+  );
 }
 
 /** Error bodies shaped like the real API's for the statuses tests usually inject. */
 function defaultError(status: number): { message: string; type: string; code?: string } {
-  if (status === 429) return { message: 'Rate limit reached for requests.', type: 'requests', code: 'rate_limit_exceeded' };
-  if (status === 401) return { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' };
+  if (status === 429)
+    return { message: 'Rate limit reached for requests.', type: 'requests', code: 'rate_limit_exceeded' };
+  if (status === 401)
+    return { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' };
   if (status < 500) return { message: `Fake error ${status}.`, type: 'invalid_request_error' };
   return { message: 'The server had an error while processing your request.', type: 'server_error' };
 }

@@ -28,7 +28,9 @@ export async function runCli(argv: readonly string[], output: CliOutput): Promis
   const o = parsed.options;
   const via = o.publicBaseUrl === o.baseUrl ? '' : ` (public origin ${o.publicBaseUrl})`;
   // The token itself is never printed: smoke output ends up in CI logs.
-  output.out(`smoke: ${o.baseUrl}${via}; ${o.authToken ? 'requests signed with the given auth token' : 'unsigned requests (no --auth-token)'}; ${o.timeoutMs} ms per step`);
+  output.out(
+    `smoke: ${o.baseUrl}${via}; ${o.authToken ? 'requests signed with the given auth token' : 'unsigned requests (no --auth-token)'}; ${o.timeoutMs} ms per step`,
+  );
   const report = await runSmoke(o, {
     onStep: (step) => output.out(formatStep(step)),
     onNote: (note) => output.out(formatNote(note)),

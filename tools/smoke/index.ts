@@ -4,5 +4,14 @@
  */
 export { runCli, type CliOutput } from './cli.ts';
 export { DEFAULT_TIMEOUT_MS, parseSmokeArgs, USAGE, type ParsedArgs, type SmokeOptions } from './options.ts';
-export { formatNote, formatStep, formatSummary, STEP_NAMES, type SmokeReport, type StepName, type StepResult, type StepStatus } from './report.ts';
+export {
+  formatNote,
+  formatStep,
+  formatSummary,
+  STEP_NAMES,
+  type SmokeReport,
+  type StepName,
+  type StepResult,
+  type StepStatus,
+} from './report.ts';
 export { runSmoke, SUBPROTOCOL, UNKNOWN_WS_PATH, type SmokeHooks } from './run.ts';

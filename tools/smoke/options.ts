@@ -23,10 +23,7 @@ export interface SmokeOptions {
 }
 
 /** The result of {@link parseSmokeArgs}. */
-export type ParsedArgs =
-  | { kind: 'run'; options: SmokeOptions }
-  | { kind: 'help' }
-  | { kind: 'error'; message: string };
+export type ParsedArgs = { kind: 'run'; options: SmokeOptions } | { kind: 'help' } | { kind: 'error'; message: string };
 
 /** Printed with exit code 2 on bad arguments, and for `--help`. */
 export const USAGE = `usage: npm run smoke -- <base-url> [--auth-token TOKEN] [--public-base https://public.origin] [--timeout-ms N] [--insecure]
@@ -64,7 +61,10 @@ export function parseSmokeArgs(argv: readonly string[]): ParsedArgs {
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };
   if (positionals.length !== 1) {
-    return { kind: 'error', message: positionals.length === 0 ? 'missing <base-url>' : `expected one <base-url>, got ${positionals.length}` };
+    return {
+      kind: 'error',
+      message: positionals.length === 0 ? 'missing <base-url>' : `expected one <base-url>, got ${positionals.length}`,
+    };
   }
   const baseUrl = parseOrigin(positionals[0]!, '<base-url>');
   if (typeof baseUrl !== 'string') return baseUrl;
@@ -81,7 +81,10 @@ export function parseSmokeArgs(argv: readonly string[]): ParsedArgs {
     const raw = values['timeout-ms'];
     timeoutMs = Number(raw);
     if (!/^\d+$/.test(raw) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
-      return { kind: 'error', message: `--timeout-ms: expected whole milliseconds between 1 and ${MAX_TIMEOUT_MS} (got "${raw}")` };
+      return {
+        kind: 'error',
+        message: `--timeout-ms: expected whole milliseconds between 1 and ${MAX_TIMEOUT_MS} (got "${raw}")`,
+      };
     }
   }
   const options: SmokeOptions = { baseUrl, publicBaseUrl, timeoutMs, insecure: values.insecure === true };

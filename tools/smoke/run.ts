@@ -22,7 +22,14 @@ import {
   type Exchange,
   type UpgradeOutcome,
 } from './transport.ts';
-import { randomSid, readStreamTwiml, streamStatusParams, twilioSignature, voiceParams, type CallIdentity } from '../twilio/twilio-http.ts';
+import {
+  randomSid,
+  readStreamTwiml,
+  streamStatusParams,
+  twilioSignature,
+  voiceParams,
+  type CallIdentity,
+} from '../twilio/twilio-http.ts';
 
 // Twilio's documented "magic" test numbers: they can never reach a real phone.
 const FROM = '+15005550006';
@@ -81,13 +88,29 @@ export async function runSmoke(options: SmokeOptions, hooks: SmokeHooks = {}): P
   };
 
   const get = (path: string): Promise<Exchange> =>
-    httpExchange(base, { method: 'GET', path, headers: { 'User-Agent': USER_AGENT }, timeoutMs: options.timeoutMs, insecure: options.insecure });
+    httpExchange(base, {
+      method: 'GET',
+      path,
+      headers: { 'User-Agent': USER_AGENT },
+      timeoutMs: options.timeoutMs,
+      insecure: options.insecure,
+    });
 
   const postWebhook = (path: string, params: Record<string, string>, signed: boolean): Promise<Exchange> => {
-    const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded', 'User-Agent': USER_AGENT };
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      'User-Agent': USER_AGENT,
+    };
     if (signed && token) headers['X-Twilio-Signature'] = twilioSignature(token, options.publicBaseUrl + path, params);
     const body = new URLSearchParams(params).toString();
-    return httpExchange(base, { method: 'POST', path, headers, body, timeoutMs: options.timeoutMs, insecure: options.insecure });
+    return httpExchange(base, {
+      method: 'POST',
+      path,
+      headers,
+      body,
+      timeoutMs: options.timeoutMs,
+      insecure: options.insecure,
+    });
   };
 
   /** Upgrade on `wsUrl`'s path with its host in the Host header (and its signature), sent to the base. */
@@ -96,15 +119,24 @@ export async function runSmoke(options: SmokeOptions, hooks: SmokeHooks = {}): P
     const headers: Record<string, string> = { Host: url.host, 'User-Agent': USER_AGENT };
     if (opts.protocol) headers['Sec-WebSocket-Protocol'] = opts.protocol;
     if (opts.signed && token) headers['X-Twilio-Signature'] = twilioSignature(token, wsUrl, {});
-    return upgradeExchange(base, { path: url.pathname + url.search, headers, timeoutMs: options.timeoutMs, insecure: options.insecure });
+    return upgradeExchange(base, {
+      path: url.pathname + url.search,
+      headers,
+      timeoutMs: options.timeoutMs,
+      insecure: options.insecure,
+    });
   };
   const signedNote = token ? ', signed' : '';
 
   await step('version', async () => {
     const res = await get('/version');
     const deployId = deployIdOf(res.body);
-    if (res.status === 200 && deployId !== undefined) return { pass: true, detail: `${res.statusLine}; deployId "${deployId}"` };
-    return { pass: false, detail: `${res.statusLine}; body ${quote(res.body)}; expected 200 with JSON {"deployId": "…"}` };
+    if (res.status === 200 && deployId !== undefined)
+      return { pass: true, detail: `${res.statusLine}; deployId "${deployId}"` };
+    return {
+      pass: false,
+      detail: `${res.statusLine}; body ${quote(res.body)}; expected 200 with JSON {"deployId": "…"}`,
+    };
   });
 
   await step('healthz', async () => {
@@ -114,7 +146,11 @@ export async function runSmoke(options: SmokeOptions, hooks: SmokeHooks = {}): P
   });
 
   await step('stream_status', async () => {
-    const res = await postWebhook('/webhook/stream_status', streamStatusParams(call, streamSid, 'stream-started'), true);
+    const res = await postWebhook(
+      '/webhook/stream_status',
+      streamStatusParams(call, streamSid, 'stream-started'),
+      true,
+    );
     const pass = res.status === 204;
     return { pass, detail: `${res.statusLine} (stream-started${signedNote})${pass ? '' : '; expected 204'}` };
   });
@@ -125,8 +161,10 @@ export async function runSmoke(options: SmokeOptions, hooks: SmokeHooks = {}): P
     const res = await postWebhook('/webhook/incoming_call', voiceParams(call, 'ringing'), true);
     const type = headerLine(res, 'content-type') ?? 'no Content-Type';
     const saw = `${res.statusLine} (${type})`;
-    if (res.status !== 200) return { pass: false, detail: `${saw}${signedNote ? ' (signed)' : ''}; expected 200 with TwiML` };
-    if (!/xml/i.test(headerValue(res, 'content-type') ?? '')) return { pass: false, detail: `${saw}; expected text/xml TwiML` };
+    if (res.status !== 200)
+      return { pass: false, detail: `${saw}${signedNote ? ' (signed)' : ''}; expected 200 with TwiML` };
+    if (!/xml/i.test(headerValue(res, 'content-type') ?? ''))
+      return { pass: false, detail: `${saw}; expected text/xml TwiML` };
     let streamUrl: string;
     try {
       streamUrl = readStreamTwiml(res.body).streamUrl;
@@ -160,11 +198,15 @@ export async function runSmoke(options: SmokeOptions, hooks: SmokeHooks = {}): P
 
   await step('subprotocol_echo', async () => {
     const offered = seen.offered;
-    if (offered?.kind !== 'response' || offered.exchange.status !== 101) return { skip: 'needs the 101 of handshake_subprotocol' };
+    if (offered?.kind !== 'response' || offered.exchange.status !== 101)
+      return { skip: 'needs the 101 of handshake_subprotocol' };
     const echoed = headerValue(offered.exchange, 'sec-websocket-protocol');
     const line = headerLine(offered.exchange, 'sec-websocket-protocol');
     if (echoed === SUBPROTOCOL) return { pass: true, detail: line! };
-    return { pass: false, detail: `${line ?? 'no Sec-WebSocket-Protocol header'} in the 101; expected Sec-WebSocket-Protocol: ${SUBPROTOCOL}` };
+    return {
+      pass: false,
+      detail: `${line ?? 'no Sec-WebSocket-Protocol header'} in the 101; expected Sec-WebSocket-Protocol: ${SUBPROTOCOL}`,
+    };
   });
 
   await step('handshake_plain', async () => {
@@ -207,16 +249,23 @@ export async function runSmoke(options: SmokeOptions, hooks: SmokeHooks = {}): P
 
 /** 101 with a valid accept key passes; anything else fails with what was seen. */
 function switched(outcome: UpgradeOutcome, what: string): { pass: boolean; detail: string } {
-  if (outcome.kind === 'closed') return { pass: false, detail: `connection closed without a response (${outcome.error}), ${what}; expected HTTP/1.1 101 Switching Protocols` };
+  if (outcome.kind === 'closed')
+    return {
+      pass: false,
+      detail: `connection closed without a response (${outcome.error}), ${what}; expected HTTP/1.1 101 Switching Protocols`,
+    };
   const { statusLine, status } = outcome.exchange;
-  if (status !== 101) return { pass: false, detail: `${statusLine} (${what}); expected HTTP/1.1 101 Switching Protocols` };
-  if (!outcome.acceptOk) return { pass: false, detail: `${statusLine} (${what}) but Sec-WebSocket-Accept does not match the key sent` };
+  if (status !== 101)
+    return { pass: false, detail: `${statusLine} (${what}); expected HTTP/1.1 101 Switching Protocols` };
+  if (!outcome.acceptOk)
+    return { pass: false, detail: `${statusLine} (${what}) but Sec-WebSocket-Accept does not match the key sent` };
   return { pass: true, detail: `${statusLine} (${what})` };
 }
 
 /** Any answer but 101 passes, including a server that hangs up without one. */
 function refused(outcome: UpgradeOutcome, what: string): { pass: boolean; detail: string } {
-  if (outcome.kind === 'closed') return { pass: true, detail: `connection closed without a response (${outcome.error}) ${what}` };
+  if (outcome.kind === 'closed')
+    return { pass: true, detail: `connection closed without a response (${outcome.error}) ${what}` };
   const { statusLine, status } = outcome.exchange;
   return status === 101
     ? { pass: false, detail: `${statusLine} ${what}; expected the upgrade to be refused` }
@@ -229,8 +278,10 @@ function routingNote(streamUrl: string, baseUrl: string): string | undefined {
   const url = new URL(streamUrl);
   const base = endpointOf(baseUrl);
   const reasons: string[] = [];
-  if (url.protocol === 'wss:' && !base.tls) reasons.push('wss:// mapped to ws:// because the base is http:// (local testing)');
-  if (url.host !== new URL(baseUrl).host) reasons.push(`Host: ${url.host} and the signature of the stream URL are kept`);
+  if (url.protocol === 'wss:' && !base.tls)
+    reasons.push('wss:// mapped to ws:// because the base is http:// (local testing)');
+  if (url.host !== new URL(baseUrl).host)
+    reasons.push(`Host: ${url.host} and the signature of the stream URL are kept`);
   if (reasons.length === 0) return undefined;
   return `handshakes for ${streamUrl} connect to ${describeEndpoint(base, true)}: ${reasons.join('; ')}`;
 }

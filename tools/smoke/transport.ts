@@ -88,7 +88,10 @@ export function headerLine(ex: Exchange, name: string): string | undefined {
 export function httpExchange(endpoint: Endpoint, request: ExchangeRequest): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const req = open(endpoint, request);
-    const timer = setTimeout(() => req.destroy(new Error(`no complete response within ${request.timeoutMs} ms`)), request.timeoutMs);
+    const timer = setTimeout(
+      () => req.destroy(new Error(`no complete response within ${request.timeoutMs} ms`)),
+      request.timeoutMs,
+    );
     const fail = (err: Error) => {
       clearTimeout(timer);
       reject(new Error(describeError(err)));
@@ -118,13 +121,22 @@ export function httpExchange(endpoint: Endpoint, request: ExchangeRequest): Prom
  * `acceptOk`; the socket is then closed politely (a masked close frame 1000) so the server logs a
  * normal close. Rejects when no connection could be made or nothing arrived in time.
  */
-export function upgradeExchange(endpoint: Endpoint, request: Omit<ExchangeRequest, 'method' | 'body'>): Promise<UpgradeOutcome> {
+export function upgradeExchange(
+  endpoint: Endpoint,
+  request: Omit<ExchangeRequest, 'method' | 'body'>,
+): Promise<UpgradeOutcome> {
   return new Promise((resolve, reject) => {
     const key = randomBytes(16).toString('base64');
     const req = open(endpoint, {
       ...request,
       method: 'GET',
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': key, ...request.headers },
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': key,
+        ...request.headers,
+      },
     });
     let connected = false;
     let settled = false;
@@ -134,7 +146,10 @@ export function upgradeExchange(endpoint: Endpoint, request: Omit<ExchangeReques
       clearTimeout(timer);
       fn();
     };
-    const timer = setTimeout(() => req.destroy(new Error(`no response within ${request.timeoutMs} ms`)), request.timeoutMs);
+    const timer = setTimeout(
+      () => req.destroy(new Error(`no response within ${request.timeoutMs} ms`)),
+      request.timeoutMs,
+    );
     req.on('socket', (socket) => socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => (connected = true)));
     req.on('error', (err) => {
       const message = describeError(err);

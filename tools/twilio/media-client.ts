@@ -96,7 +96,11 @@ export class TwilioMediaClient {
     this.callSid = options.callSid ?? randomSid('CA');
     this.accountSid = options.accountSid ?? randomSid('AC');
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    const hooks = { now: () => this.now(), timeline: this.#timeline, echoMark: (name: string, cleared: boolean) => this.#echoMark(name, cleared) };
+    const hooks = {
+      now: () => this.now(),
+      timeline: this.#timeline,
+      echoMark: (name: string, cleared: boolean) => this.#echoMark(name, cleared),
+    };
     this.#receiver = new OutboundReceiver(hooks, this.streamSid, options.playoutTickMs);
     this.#clock = new FrameClock({
       frameMs: this.#frameMs,
@@ -178,7 +182,11 @@ export class TwilioMediaClient {
    */
   waitFor<K extends ClientEventKind>(kind: K, timeoutMs?: number, afterMs?: number): Promise<EventOf<K>>;
   waitFor(predicate: (e: ClientEvent) => boolean, timeoutMs?: number, afterMs?: number): Promise<ClientEvent>;
-  waitFor(match: ClientEventKind | ((e: ClientEvent) => boolean), timeoutMs = 5000, afterMs = -Infinity): Promise<ClientEvent> {
+  waitFor(
+    match: ClientEventKind | ((e: ClientEvent) => boolean),
+    timeoutMs = 5000,
+    afterMs = -Infinity,
+  ): Promise<ClientEvent> {
     const test = typeof match === 'string' ? (e: ClientEvent) => e.kind === match : match;
     return this.#timeline.waitFor(test, timeoutMs, afterMs, typeof match === 'string' ? match : 'a matching event');
   }
@@ -198,7 +206,12 @@ export class TwilioMediaClient {
   /** Sends a `dtmf` event, as Twilio does when the caller presses a key. */
   sendDtmf(digit: string): void {
     const sequenceNumber = this.#nextSequence();
-    this.#send({ event: 'dtmf', sequenceNumber: String(sequenceNumber), streamSid: this.streamSid, dtmf: { track: 'inbound_track', digit } });
+    this.#send({
+      event: 'dtmf',
+      sequenceNumber: String(sequenceNumber),
+      streamSid: this.streamSid,
+      dtmf: { track: 'inbound_track', digit },
+    });
     this.#record('sent-dtmf', { sequenceNumber, digit });
   }
 
@@ -276,7 +289,12 @@ export class TwilioMediaClient {
     const { payload, speech } = this.#caller.nextFrame(this.#frameMs * BYTES_PER_MS, timestamp, BYTES_PER_MS);
     const sequenceNumber = this.#nextSequence();
     const chunk = ++this.#chunk;
-    const media = { track: 'inbound', chunk: String(chunk), timestamp: String(timestamp), payload: payload.toString('base64') };
+    const media = {
+      track: 'inbound',
+      chunk: String(chunk),
+      timestamp: String(timestamp),
+      payload: payload.toString('base64'),
+    };
     this.#send({ event: 'media', sequenceNumber: String(sequenceNumber), streamSid: this.streamSid, media });
     this.#record('sent-media', { sequenceNumber, chunk, timestamp, speech });
   }
@@ -290,7 +308,9 @@ export class TwilioMediaClient {
   #echoMark(name: string, cleared: boolean): void {
     const sequenceNumber = this.#nextSequence();
     // While our close handshake is under way nothing can be sent; an unsent echo is not recorded.
-    if (this.#send({ event: 'mark', sequenceNumber: String(sequenceNumber), streamSid: this.streamSid, mark: { name } })) {
+    if (
+      this.#send({ event: 'mark', sequenceNumber: String(sequenceNumber), streamSid: this.streamSid, mark: { name } })
+    ) {
       this.#record('mark-echoed', { name, sequenceNumber, cleared });
     }
   }

@@ -118,7 +118,8 @@ export class OutboundReceiver {
   /** See {@link TwilioMediaClient.firstAudioAfter}. */
   firstAudioAfter(afterMs: number): { receivedAtMs: number; playStartedAtMs: number | undefined } | undefined {
     this.#playout.advance(this.#hooks.now());
-    const isMedia = (e: { kind: string; atMs: number }): e is EventOf<'recv-media'> => e.kind === 'recv-media' && e.atMs >= afterMs;
+    const isMedia = (e: { kind: string; atMs: number }): e is EventOf<'recv-media'> =>
+      e.kind === 'recv-media' && e.atMs >= afterMs;
     const e = this.#hooks.timeline.events.find(isMedia);
     return e && { receivedAtMs: e.atMs, playStartedAtMs: e.detail.playStartedAtMs };
   }

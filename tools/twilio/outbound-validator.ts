@@ -65,8 +65,7 @@ export interface ValidationContext {
  * `ok: true` may still carry project-rule `warnings` for a message Twilio would act on.
  */
 export type ValidationResult =
-  | { ok: true; message: OutboundMessage; warnings: Violation[] }
-  | { ok: false; violation: Violation };
+  { ok: true; message: OutboundMessage; warnings: Violation[] } | { ok: false; violation: Violation };
 
 // Each event's exact key set; Twilio flags extra keys as well as missing ones.
 const TOP_KEYS: Readonly<Record<OutboundMessage['event'], readonly string[]>> = {
@@ -118,7 +117,8 @@ function checkMark(mark: unknown, streamSid: string, seen: ReadonlySet<string>):
   const keyProblem = exactKeys(mark, ['name'], 'mark.');
   if (keyProblem !== undefined) return refuse('31951', `mark: ${keyProblem}`);
   const name = mark['name'];
-  if (typeof name !== 'string' || name.length === 0) return refuse('31951', 'mark: mark.name must be a non-empty string');
+  if (typeof name !== 'string' || name.length === 0)
+    return refuse('31951', 'mark: mark.name must be a non-empty string');
   const warnings: Violation[] = seen.has(name)
     ? [{ code: 'duplicate-mark', reason: `mark name ${JSON.stringify(name)} already used on this stream` }]
     : [];

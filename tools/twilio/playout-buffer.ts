@@ -37,9 +37,7 @@ export interface PlayoutOptions {
   maxBufferedBytes?: number;
 }
 
-type QueueItem =
-  | { kind: 'audio'; bytes: Buffer; offset: number; chunkId: number }
-  | { kind: 'mark'; name: string };
+type QueueItem = { kind: 'audio'; bytes: Buffer; offset: number; chunkId: number } | { kind: 'mark'; name: string };
 
 /**
  * Twilio's playout queue. All methods take the current time in ms (any monotonic origin) and first bring

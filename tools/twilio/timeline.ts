@@ -59,7 +59,9 @@ export type ClientEventKind = keyof ClientEventDetails;
  * modelled instant (e.g. when the last byte finished), which can be a few ms before the tick that
  * noticed it; the timeline is kept sorted by `atMs` regardless.
  */
-export type ClientEvent = { [K in ClientEventKind]: { atMs: number; kind: K; detail: ClientEventDetails[K] } }[ClientEventKind];
+export type ClientEvent = {
+  [K in ClientEventKind]: { atMs: number; kind: K; detail: ClientEventDetails[K] };
+}[ClientEventKind];
 
 /** The timeline entry type for one kind, e.g. `EventOf<'mark-echoed'>`. */
 export type EventOf<K extends ClientEventKind> = Extract<ClientEvent, { kind: K }>;

@@ -114,7 +114,7 @@ export function readStreamTwiml(xml: string): StreamTwiml {
   try {
     doc = parser.parse(xml, true);
   } catch (err) {
-    throw new Error(`the answer is not well-formed XML (${(err as Error).message.split('\n')[0]})`);
+    throw new Error(`the answer is not well-formed XML (${(err as Error).message.split('\n')[0]})`, { cause: err });
   }
   const response = element((doc as XmlNode)?.['Response']);
   if (!response) throw new Error('no <Response> element');
@@ -129,5 +129,10 @@ export function readStreamTwiml(xml: string): StreamTwiml {
     if (typeof p['name'] === 'string') parameters[p['name']] = typeof p['value'] === 'string' ? p['value'] : '';
   }
   const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  return { streamUrl: url, statusCallback: text(stream['statusCallback']), connectAction: text(connect['action']), parameters };
+  return {
+    streamUrl: url,
+    statusCallback: text(stream['statusCallback']),
+    connectAction: text(connect['action']),
+    parameters,
+  };
 }

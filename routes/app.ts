@@ -1,0 +1,147 @@
+/**
+ * The Express application: plain HTTP only (webhooks, health, version). WebSocket upgrades never
+ * reach it — gateway.ts routes them on the raw http.Server — and it has no route for `/ws/*`.
+ */
+import express from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import twilio from 'twilio';
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../server/logger.ts';
+import { isValidWebhookSignature, webhookUrl, type RequestWithRawBody } from '../server/twilio-signature.ts';
+import { ERRORS } from '../server/errors.ts';
+import type { StreamTokens } from '../media/twilio/stream-token.ts';
+import { healthRoutes } from './health.ts';
+import { incomingCall } from './incoming-call.ts';
+import { streamStatus, NO_CACHE_HEADERS } from './stream-status.ts';
+import { streamEnded } from './stream-ended.ts';
+import { callStatus } from './call-status.ts';
+import type { Metrics } from '../server/metrics.ts';
+
+/** What the application needs from the process around it. */
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  tokens: StreamTokens;
+  metrics: Metrics;
+  isDraining: () => boolean;
+  startedAt: Date;
+}
+
+/** Builds the Express app. */
+export function createApp(deps: AppDeps): express.Express {
+  const { config, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+
+  app.use(healthRoutes({ isDraining: deps.isDraining, deployId: config.deployId, startedAt: deps.startedAt }));
+  app.get('/metrics', async (_req, res, next) => {
+    try {
+      res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  // Before any body parser: nothing a client sends may turn this route into anything but 204.
+  app.all(
+    '/webhook/stream_status',
+    streamStatus({
+      logger,
+      authToken: config.twilioAuthToken,
+      bodyLimitBytes: config.bodyLimitBytes,
+      urlOf: (req) => webhookUrl(req, config.publicBaseUrl),
+    }),
+  );
+
+  const keepRaw = (req: RequestWithRawBody, _res: unknown, buf: Buffer) => {
+    req.rawBody = buf.toString('utf8');
+  };
+  app.use(
+    '/webhook',
+    express.urlencoded({ extended: false, limit: config.bodyLimitBytes, verify: keepRaw }),
+    express.json({ limit: config.bodyLimitBytes, verify: keepRaw }),
+  );
+
+  const signed = requireSignature(config, logger);
+  app.all(
+    '/webhook/incoming_call',
+    onlyGetPost,
+    signed,
+    incomingCall({ publicBaseUrl: config.publicBaseUrl, tokens: deps.tokens, logger }),
+  );
+  app.all('/webhook/stream_ended', onlyGetPost, signed, streamEnded(logger));
+  app.all('/webhook/call_status', onlyGetPost, signed, callStatus(logger));
+
+  app.use((req: Request, res: Response) => {
+    res.status(404).type('text/plain').send('not found');
+  });
+  app.use(errorHandler(logger));
+  return app;
+}
+
+const onlyGetPost: RequestHandler = (req, res, next) => {
+  if (req.method === 'GET' || req.method === 'POST') return next();
+  res.status(405).set('Allow', 'GET, POST').type('text/plain').send('method not allowed');
+};
+
+/** 403 unless the request is signed by Twilio; a no-op when no auth token is configured. */
+function requireSignature(config: Config, logger: Logger): RequestHandler {
+  const token = config.twilioAuthToken;
+  if (!token) return (_req, _res, next) => next();
+  return (req, res, next) => {
+    const url = webhookUrl(req, config.publicBaseUrl);
+    if (isValidWebhookSignature(token, req as RequestWithRawBody, url)) return next();
+    logger.warn('WEBHOOK_SIGNATURE_INVALID', {
+      code: 'TWILIO_SIGNATURE_INVALID',
+      path: req.path,
+      signed: !!req.get('x-twilio-signature'),
+      url,
+    });
+    res.status(403).type('text/plain').send('invalid Twilio signature');
+  };
+}
+
+/** Body-parser errors that are the client's fault, by the parser's `type`. */
+const CLIENT_ERRORS: Record<string, { status: number; code: keyof typeof ERRORS }> = {
+  'entity.too.large': { status: 413, code: 'HTTP_BODY_TOO_LARGE' },
+  'entity.parse.failed': { status: 400, code: 'HTTP_BAD_BODY' },
+  'entity.verify.failed': { status: 400, code: 'HTTP_BAD_BODY' },
+  'encoding.unsupported': { status: 415, code: 'HTTP_BAD_BODY' },
+  'charset.unsupported': { status: 415, code: 'HTTP_BAD_BODY' },
+  'request.aborted': { status: 400, code: 'HTTP_BAD_BODY' },
+  'request.size.invalid': { status: 400, code: 'HTTP_BAD_BODY' },
+  'parameters.too.many': { status: 413, code: 'HTTP_BODY_TOO_LARGE' },
+};
+
+/**
+ * The one error handler. Client mistakes get their 4xx with a short text. Anything unexpected is
+ * logged with a code; a Twilio webhook still gets an answer Twilio can use (TwiML that apologises
+ * and hangs up, or 204 for telemetry), never a 500 or a stack trace.
+ */
+function errorHandler(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const type = (err as { type?: unknown })?.type;
+    const known = typeof type === 'string' ? CLIENT_ERRORS[type] : undefined;
+    if (res.headersSent) {
+      logger.error('HTTP_ERROR_AFTER_HEADERS', { code: 'HTTP_INTERNAL', path: req.path, error: String(err) });
+      return;
+    }
+    if (known) {
+      logger.warn('HTTP_BAD_REQUEST', { code: known.code, path: req.path, status: known.status, reason: type });
+      res.status(known.status).type('text/plain').send(ERRORS[known.code].summary);
+      return;
+    }
+    logger.error('HTTP_INTERNAL_ERROR', { code: 'HTTP_INTERNAL', path: req.path, error: String(err) });
+    if (req.path.startsWith('/webhook/call_status')) {
+      res.status(204).set(NO_CACHE_HEADERS).end();
+    } else if (req.path.startsWith('/webhook/')) {
+      const vr = new twilio.twiml.VoiceResponse();
+      vr.say({ language: 'he-IL' }, 'מצטערים, אירעה תקלה. נסו להתקשר שוב מאוחר יותר.');
+      vr.hangup();
+      res.status(200).type('text/xml').send(vr.toString());
+    } else {
+      res.status(500).type('text/plain').send('internal error');
+    }
+  };
+}

@@ -1,0 +1,478 @@
+/**
+ * The provider fakes, driven by the real SDK clients configured exactly as the gateway configures them.
+ * Audio is pushed much faster than real time: the STT fake counts audio time, not wall-clock time.
+ */
+import { grpc } from 'google-gax';
+import { SpeechClient } from '@google-cloud/speech';
+import { TextToSpeechClient } from '@google-cloud/text-to-speech';
+import OpenAI from 'openai';
+import { MULAW_SILENCE, pcm16ToMulaw } from '../../media/audio/mulaw.ts';
+import { parseWav, wavPayload, WAV_FORMAT } from '../../media/audio/wav.ts';
+import {
+  DEFAULT_OPENAI_REPLY,
+  DEFAULT_STT_TRANSCRIPTS,
+  fakeTtsAudio,
+  startFakeOpenAI,
+  startFakeStt,
+  startFakeTts,
+} from '../../tools/emulators/index.ts';
+import type { FakeSttOptions, FakeTtsOptions, FakeOpenAIOptions } from '../../tools/emulators/index.ts';
+
+// Everything a test opens is closed after it, even when an assertion failed half-way.
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** `ms` of a loud 440 Hz tone as 8 kHz μ-law: "speech" to the fake's energy detector. */
+function tone(ms: number): Buffer {
+  const pcm = new Int16Array(ms * 8);
+  for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000));
+  return pcm16ToMulaw(pcm);
+}
+
+/** `ms` of μ-law digital silence. */
+function silence(ms: number): Buffer {
+  return Buffer.alloc(ms * 8, MULAW_SILENCE);
+}
+
+/** Cuts audio into 100 ms writes, the size the gateway batches Twilio frames into. */
+function frames(...parts: Buffer[]): Buffer[] {
+  const all = Buffer.concat(parts);
+  const out: Buffer[] = [];
+  for (let i = 0; i < all.length; i += 800) out.push(all.subarray(i, i + 800));
+  return out;
+}
+
+/** Client options that point a Google client at a local fake (providers.md §3.1). */
+function local(port: number) {
+  return {
+    apiEndpoint: '127.0.0.1',
+    port,
+    sslCreds: grpc.credentials.createInsecure(),
+    universeDomain: 'googleapis.com',
+  };
+}
+
+const STREAM_CONFIG = {
+  config: {
+    encoding: 'MULAW' as const,
+    sampleRateHertz: 8000,
+    languageCode: 'iw-IL',
+    enableAutomaticPunctuation: true,
+  },
+  interimResults: true,
+};
+
+interface SttRun {
+  responses: any[];
+  error?: { code?: number; details?: string; message: string };
+}
+
+describe('fake Google STT with the real SpeechClient', () => {
+  async function setup(opts: FakeSttOptions = {}) {
+    const fake = await startFakeStt(opts);
+    const client = new SpeechClient(local(fake.port));
+    cleanups.push(
+      () => fake.close(),
+      () => client.close(),
+    );
+    return { fake, client };
+  }
+
+  /** Writes `audio` through the helper stream; resolves when the stream ends or errors. */
+  function recognize(
+    client: SpeechClient,
+    audio: Buffer[],
+    { halfClose = true, config = STREAM_CONFIG as object } = {},
+  ) {
+    const stream = client.streamingRecognize(config);
+    const run: SttRun = { responses: [] };
+    const done = new Promise<SttRun>((resolve) => {
+      stream.on('data', (r: unknown) => run.responses.push(r));
+      stream.on('error', (err: Error & { code?: number; details?: string }) => {
+        run.error = { code: err.code, details: err.details, message: err.message };
+        resolve(run);
+      });
+      stream.on('end', () => resolve(run));
+    });
+    for (const chunk of audio) stream.write(chunk);
+    if (halfClose) stream.end();
+    return { stream, done };
+  }
+
+  const transcriptsOf = (run: SttRun) =>
+    run.responses
+      .flatMap((r) => r.results)
+      .map((r: any) => ({ text: r.alternatives[0].transcript, isFinal: r.isFinal }));
+
+  test('sends interims with a growing prefix every 300 ms of speech, then the final after 300 ms of silence', async () => {
+    const { fake, client } = await setup();
+    const finalSeen = fake.waitForEvent('final');
+    const run = await recognize(client, frames(silence(200), tone(1000), silence(600))).done;
+
+    expect(run.error).toBeUndefined();
+    const words = DEFAULT_STT_TRANSCRIPTS[0]!.split(' ');
+    expect(transcriptsOf(run)).toEqual([
+      { text: words.slice(0, 1).join(' '), isFinal: false },
+      { text: words.slice(0, 2).join(' '), isFinal: false },
+      { text: words.slice(0, 3).join(' '), isFinal: false },
+      { text: DEFAULT_STT_TRANSCRIPTS[0], isFinal: true },
+    ]);
+    const final = run.responses.at(-1).results[0];
+    expect(final.resultEndTime).toEqual({ seconds: '1', nanos: 200_000_000 }); // speech ended at 200 + 1000 ms of audio
+    expect(final.languageCode).toBe('iw-il');
+    expect(await finalSeen).toMatchObject({ stream: 0, utterance: 0, resultEndMs: 1200 });
+    expect(fake.streams[0]).toMatchObject({ audioBytes: 1800 * 8, state: 'ended', results: 4 });
+    expect(fake.streams[0]!.config).toMatchObject({
+      interimResults: true,
+      config: { encoding: 'MULAW', sampleRateHertz: 8000, languageCode: 'iw-IL' },
+    });
+  });
+
+  test('gives each utterance its own transcript and honours interimResults: false', async () => {
+    const seen: unknown[] = [];
+    const { client } = await setup({
+      transcript: (ctx) => {
+        seen.push(ctx);
+        return `משפט ${ctx.utteranceIndex}`;
+      },
+    });
+    const config = { ...STREAM_CONFIG, interimResults: false };
+    const run = await recognize(client, frames(tone(400), silence(400), tone(600), silence(400)), { config }).done;
+
+    expect(transcriptsOf(run)).toEqual([
+      { text: 'משפט 0', isFinal: true },
+      { text: 'משפט 1', isFinal: true },
+    ]);
+    expect(seen).toEqual([
+      { utteranceIndex: 0, streamIndex: 0, speechMs: 400 },
+      { utteranceIndex: 1, streamIndex: 0, speechMs: 600 },
+    ]);
+  });
+
+  test('finalDelayMs holds a final back without reordering it against later results', async () => {
+    const { client } = await setup({ finalDelayMs: 50, transcript: ({ utteranceIndex }) => `תור ${utteranceIndex}` });
+    const run = await recognize(client, frames(tone(400), silence(300), tone(300), silence(300))).done;
+    expect(transcriptsOf(run)).toEqual([
+      { text: 'תור', isFinal: false },
+      { text: 'תור 0', isFinal: true },
+      { text: 'תור', isFinal: false },
+      { text: 'תור 1', isFinal: true },
+    ]);
+  });
+
+  test('treats speech shorter than minSpeechMs as noise and sends nothing', async () => {
+    const { fake, client } = await setup();
+    const noise = fake.waitForEvent('noise');
+    const run = await recognize(client, frames(silence(100), tone(100), silence(500))).done;
+
+    expect(run.error).toBeUndefined();
+    expect(run.responses).toEqual([]);
+    expect(await noise).toMatchObject({ speechMs: 100 });
+  });
+
+  test('recognises pending speech when the client half-closes mid-utterance', async () => {
+    const { client } = await setup();
+    const run = await recognize(client, frames(tone(500))).done;
+    expect(transcriptsOf(run).at(-1)).toEqual({ text: DEFAULT_STT_TRANSCRIPTS[0], isFinal: true });
+  });
+
+  test('sends voice-activity events when asked', async () => {
+    const { client } = await setup();
+    const config = { ...STREAM_CONFIG, interimResults: false, enableVoiceActivityEvents: true };
+    const run = await recognize(client, frames(silence(100), tone(400), silence(400)), { config }).done;
+    expect(run.responses.map((r) => r.speechEventType)).toEqual([
+      'SPEECH_ACTIVITY_BEGIN',
+      'SPEECH_ACTIVITY_END',
+      'SPEECH_EVENT_UNSPECIFIED',
+    ]);
+    expect(run.responses[0].speechEventTime).toEqual({ seconds: '0', nanos: 100_000_000 });
+  });
+
+  test('ends a stream that carries more than maxStreamAudioMs of audio with 11 OUT_OF_RANGE', async () => {
+    const { fake, client } = await setup({ maxStreamAudioMs: 1000 });
+    const run = await recognize(client, frames(silence(1500)), { halfClose: false }).done;
+    expect(run.error).toMatchObject({ code: 11, details: 'Exceeded maximum allowed stream duration of 305 seconds.' });
+    expect(fake.streams[0]).toMatchObject({ state: 'failed', fault: { code: 11 } });
+  });
+
+  test('ends an idle stream with the Audio Timeout error', async () => {
+    const { client } = await setup({ idleTimeoutMs: 100 });
+    const run = await recognize(client, frames(silence(100)), { halfClose: false }).done;
+    expect(run.error?.code).toBe(11);
+    expect(run.error?.details).toMatch(/^Audio Timeout Error/);
+  });
+
+  test('failActiveStreams reaches the client as an error with that code', async () => {
+    const { fake, client } = await setup();
+    const configured = fake.waitForEvent('config');
+    const { done } = recognize(client, frames(silence(100)), { halfClose: false });
+    await configured;
+    expect(fake.activeStreams()).toHaveLength(1);
+    expect(fake.failActiveStreams(14, 'connection reset')).toBe(1);
+    const run = await done;
+    expect(run.error).toMatchObject({ code: 14, details: 'connection reset' });
+    expect(fake.activeStreams()).toHaveLength(0);
+  });
+
+  test('failStreamAfterAudioMs fails only the first failStreamCount streams', async () => {
+    const { fake, client } = await setup({ failStreamAfterAudioMs: 500, failStreamCount: 1 });
+    const first = await recognize(client, frames(silence(1000)), { halfClose: false }).done;
+    expect(first.error).toMatchObject({ code: 14 });
+    expect(fake.streams[0]!.audioBytes).toBeGreaterThanOrEqual(500 * 8);
+    const second = await recognize(client, frames(silence(1000))).done;
+    expect(second.error).toBeUndefined();
+    expect(fake.streams.map((s) => s.state)).toEqual(['failed', 'ended']);
+  });
+
+  test('rejects configs: by the rejectConfig hook and for encodings it cannot decode', async () => {
+    const { client } = await setup({
+      rejectConfig: (cfg) => (cfg.config?.languageCode === 'xx-XX' ? { code: 7, details: 'denied' } : undefined),
+    });
+    const denied = await recognize(client, frames(silence(100)), {
+      config: { config: { ...STREAM_CONFIG.config, languageCode: 'xx-XX' } },
+    }).done;
+    expect(denied.error).toMatchObject({ code: 7, details: 'denied' });
+    const flac = await recognize(client, frames(silence(100)), {
+      config: { config: { ...STREAM_CONFIG.config, encoding: 'FLAC' } },
+    }).done;
+    expect(flac.error?.code).toBe(3);
+  });
+
+  test('sees a cancel of the raw gax stream as a cancelled stream', async () => {
+    const { fake, client } = await setup();
+    const configured = fake.waitForEvent('config');
+    const closed = fake.waitForEvent('closed');
+    const raw = client._streamingRecognize();
+    raw.on('error', () => {}); // the client side reports 1 CANCELLED; only the server's view matters here
+    raw.write({ streamingConfig: STREAM_CONFIG });
+    await configured;
+    raw.cancel();
+    expect(await closed).toMatchObject({ stream: 0, state: 'cancelled' });
+  });
+
+  test('documents an SDK trap: destroy() on the helper stream does not cancel the call, so it idles out', async () => {
+    const { fake, client } = await setup({ idleTimeoutMs: 100 });
+    const configured = fake.waitForEvent('config');
+    const closed = fake.waitForEvent('closed');
+    const { stream } = recognize(client, frames(silence(100)), { halfClose: false });
+    await configured;
+    stream.destroy();
+    expect(await closed).toMatchObject({ stream: 0, state: 'failed', code: 11 });
+  });
+});
+
+describe('fake Google TTS with the real TextToSpeechClient', () => {
+  async function setup(opts: FakeTtsOptions = {}) {
+    const fake = await startFakeTts(opts);
+    const client = new TextToSpeechClient(local(fake.port));
+    cleanups.push(
+      () => fake.close(),
+      () => client.close(),
+    );
+    return { fake, client };
+  }
+  const request = (text: string, audioEncoding: string = 'MULAW') => ({
+    input: { text },
+    voice: { languageCode: 'he-IL', name: 'he-IL-Wavenet-A' },
+    audioConfig: { audioEncoding: audioEncoding as 'MULAW', sampleRateHertz: 8000 },
+  });
+  // The gateway's per-call options: bounded, and no hidden retries (providers.md §2.5).
+  const NO_RETRY = { timeout: 2000, retry: { retryCodes: [] } };
+
+  test('answers MULAW as a WAV with fact and LIST chunks around exactly fakeTtsAudio(text)', async () => {
+    const { fake, client } = await setup();
+    const text = 'שלום, במה אפשר לעזור?';
+    const [res] = await client.synthesizeSpeech(request(text), NO_RETRY);
+    const wav = Buffer.from(res.audioContent as Uint8Array);
+
+    expect(parseWav(wav)).toMatchObject({
+      formatTag: WAV_FORMAT.MULAW,
+      channels: 1,
+      sampleRate: 8000,
+      bitsPerSample: 8,
+    });
+    expect(wavPayload(wav).equals(fakeTtsAudio(text))).toBe(true);
+    expect(wavPayload(wav)).toHaveLength(Array.from(text).length * 60 * 8); // 60 ms per character at 8 bytes/ms
+    expect(wav.indexOf('fact')).toBeGreaterThan(0);
+    expect(wav.indexOf('LIST')).toBeGreaterThan(0);
+    expect(wav.indexOf('data')).toBeGreaterThan(44); // a 44-byte-header assumption would play header bytes
+    expect(fake.requests).toMatchObject([
+      { index: 0, text, voice: { languageCode: 'he-IL' }, audioConfig: { audioEncoding: 'MULAW' }, code: 0 },
+    ]);
+  });
+
+  test('makes the same audio for the same text and different audio for different text', () => {
+    expect(fakeTtsAudio('אחת').equals(fakeTtsAudio('אחת'))).toBe(true);
+    expect(fakeTtsAudio('אחת').equals(fakeTtsAudio('שתיים'))).toBe(false);
+    expect(fakeTtsAudio('')).toHaveLength(200 * 8); // never shorter than 200 ms
+  });
+
+  test('failNext is answered with its code, and retry: { retryCodes: [] } stops the client retrying', async () => {
+    const { fake, client } = await setup();
+    fake.failNext(14, 'backend unavailable');
+    await expect(client.synthesizeSpeech(request('שלום'), NO_RETRY)).rejects.toMatchObject({
+      code: 14,
+      details: 'backend unavailable',
+    });
+    expect(fake.requests).toHaveLength(1);
+
+    // Without per-call options the generated client retries UNAVAILABLE: the retry hits the fake again.
+    fake.failNext(14, 'backend unavailable');
+    await client.synthesizeSpeech(request('שלום'));
+    expect(fake.requests.map((r) => r.code)).toEqual([14, 14, 0]);
+  });
+
+  test('rejects what Google rejects with INVALID_ARGUMENT, and consults opts.fail with the index', async () => {
+    const { fake, client } = await setup({
+      fail: (_req, index) => (index === 2 ? { code: 8, details: 'quota' } : undefined),
+    });
+    await expect(client.synthesizeSpeech(request('א'.repeat(2501)), NO_RETRY)).rejects.toMatchObject({ code: 3 }); // 5002 UTF-8 bytes
+    await expect(client.synthesizeSpeech(request('שלום', 'MP3'), NO_RETRY)).rejects.toMatchObject({ code: 3 });
+    await expect(client.synthesizeSpeech(request('שלום'), NO_RETRY)).rejects.toMatchObject({
+      code: 8,
+      details: 'quota',
+    });
+    expect(fake.requests.map((r) => r.code)).toEqual([3, 3, 8]);
+  });
+
+  test('holds answers for latencyMs, so a short client timeout ends in DEADLINE_EXCEEDED', async () => {
+    const { client } = await setup({ latencyMs: 1000 });
+    await expect(
+      client.synthesizeSpeech(request('שלום'), { timeout: 100, retry: { retryCodes: [] } }),
+    ).rejects.toMatchObject({ code: 4 });
+  });
+
+  test("voice: 'espeak' falls back to the tone when espeak-ng is not installed", async () => {
+    const { fake, client } = await setup({ voice: 'espeak' });
+    const [res] = await client.synthesizeSpeech(request('שלום'), NO_RETRY);
+    const payload = wavPayload(Buffer.from(res.audioContent as Uint8Array));
+    if (fake.espeak) {
+      expect(fake.requests[0]!.engine).toBe('espeak');
+      expect(payload.length).toBeGreaterThan(0);
+    } else {
+      expect(fake.requests[0]!.engine).toBe('tone');
+      expect(payload.equals(fakeTtsAudio('שלום'))).toBe(true);
+    }
+  });
+
+  test('lists Hebrew voices', async () => {
+    const { client } = await setup();
+    const [res] = await client.listVoices({ languageCode: 'he-IL' });
+    expect(res.voices?.map((v) => v.name)).toContain('he-IL-Wavenet-A');
+  });
+});
+
+describe('fake OpenAI with the real openai SDK', () => {
+  async function setup(opts: FakeOpenAIOptions = {}, maxRetries = 0) {
+    const fake = await startFakeOpenAI(opts);
+    const client = new OpenAI({ apiKey: 'test', baseURL: fake.baseURL, maxRetries });
+    cleanups.push(() => fake.close());
+    return { fake, client };
+  }
+  const messages = [{ role: 'user' as const, content: 'שלום' }];
+
+  test('streams the reply in small chunks that assemble to the full text', async () => {
+    const { fake, client } = await setup();
+    const stream = await client.chat.completions.create({
+      model: 'gpt-test',
+      stream: true,
+      messages,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let finish: string | null | undefined;
+    let usage: unknown;
+    let pieces = 0;
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      if (choice?.delta?.content) pieces++;
+      text += choice?.delta?.content ?? '';
+      finish = choice?.finish_reason ?? finish;
+      usage = chunk.usage ?? usage;
+    }
+    expect(text).toBe(DEFAULT_OPENAI_REPLY);
+    expect(finish).toBe('stop');
+    expect(usage).toMatchObject({ total_tokens: expect.any(Number) });
+    expect(pieces).toBe(fake.requests[0]!.chunksSent);
+    expect(pieces).toBeGreaterThan(10);
+    expect(fake.requests[0]).toMatchObject({
+      path: '/v1/chat/completions',
+      abortedByClient: false,
+      body: { model: 'gpt-test', stream: true, messages },
+    });
+    expect(fake.requests[0]!.headers.authorization).toBe('Bearer test');
+  });
+
+  test('answers non-streaming requests with a JSON completion', async () => {
+    const { client } = await setup({ reply: () => ({ text: 'בסדר.' }) });
+    const res = await client.chat.completions.create({ model: 'gpt-test', messages });
+    expect(res.choices[0]?.message.content).toBe('בסדר.');
+  });
+
+  test('sees an abort in the middle of the stream as abortedByClient', async () => {
+    const { fake, client } = await setup({ reply: () => ({ chunkDelayMs: 20 }) });
+    const ac = new AbortController();
+    const stream = await client.chat.completions.create(
+      { model: 'gpt-test', stream: true, messages },
+      { signal: ac.signal },
+    );
+    let received = 0;
+    for await (const chunk of stream) {
+      if (chunk.choices[0]?.delta?.content && ++received === 2) ac.abort(); // barge-in
+    }
+    const rec = await fake.waitForAbort(0);
+    expect(rec.abortedByClient).toBe(true);
+    expect(rec.chunksSent).toBeLessThan(Array.from(DEFAULT_OPENAI_REPLY).length / 3);
+  });
+
+  test('keeps a stalled stream open until the client gives up', async () => {
+    const { fake, client } = await setup({ reply: () => ({ chunks: ['שלום', ' לך', '!'], stallAfterChunks: 2 }) });
+    const ac = new AbortController();
+    const stream = await client.chat.completions.create(
+      { model: 'gpt-test', stream: true, messages },
+      { signal: ac.signal },
+    );
+    const it = stream[Symbol.asyncIterator]();
+    const got: string[] = [];
+    while (got.length < 2) {
+      const { value } = await it.next();
+      if (value?.choices[0]?.delta?.content) got.push(value.choices[0].delta.content);
+    }
+    expect(got).toEqual(['שלום', ' לך']);
+    // Nothing more comes, and the fake has not ended the response.
+    let timer: NodeJS.Timeout | undefined;
+    const quiet = new Promise((resolve) => (timer = setTimeout(resolve, 150, 'quiet')));
+    expect(await Promise.race([it.next().then(() => 'data'), quiet])).toBe('quiet');
+    clearTimeout(timer);
+    expect(fake.requests[0]!.finishedAt).toBeUndefined();
+    ac.abort();
+    expect(await fake.waitForAbort(0)).toMatchObject({ abortedByClient: true, chunksSent: 2 });
+  });
+
+  test('maps HTTP 500 and 429 to the SDK error classes, and x-should-retry: false stops its retries', async () => {
+    const { fake, client } = await setup(
+      { reply: ({ index }) => (index === 0 ? { status: 500 } : { status: 429 }) },
+      2,
+    );
+    const r500 = client.chat.completions.create({ model: 'gpt-test', stream: true, messages });
+    await expect(r500).rejects.toBeInstanceOf(OpenAI.InternalServerError);
+    const r429 = client.chat.completions.create({ model: 'gpt-test', stream: true, messages });
+    await expect(r429).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    await expect(r429).rejects.toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
+    expect(fake.requests.map((r) => r.status)).toEqual([500, 429]); // maxRetries: 2, yet one request each
+  });
+
+  test('a mid-stream error frame makes the iterator throw after the text already yielded', async () => {
+    const { client } = await setup({ reply: () => ({ chunks: ['א', 'ב', 'ג', 'ד'], midStreamError: true }) });
+    const stream = await client.chat.completions.create({ model: 'gpt-test', stream: true, messages });
+    let text = '';
+    await expect(
+      (async () => {
+        for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+      })(),
+    ).rejects.toBeInstanceOf(OpenAI.APIError);
+    expect(text).toBe('אב');
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * Turn-taking of VoiceCall between fake providers (scripted recognizer, recording model, instant
+ * synthesizer) and a fake socket, on jest's fake clock: what a call does with speech, silence,
+ * finals and interims, without any network.
+ */
+import { VoiceCall, type VoiceServices } from '../../media/voice/voice-call.ts';
+import type { CallContext } from '../../media/twilio/call-handler.ts';
+import type { ChatMessage, RecognizerEvent, SpeechRecognizer } from '../../media/providers/types.ts';
+import { parseConfig } from '../../config/config.ts';
+import { createLogger, MemoryTransport } from '../../server/logger.ts';
+
+const SPEECH = Buffer.alloc(160, 0x00); // full-scale μ-law: loud
+const QUIET = Buffer.alloc(160, 0xff); // μ-law silence
+
+function setup() {
+  jest.useFakeTimers();
+  const logs = new MemoryTransport();
+  const logger = createLogger({ level: 'debug', format: 'json', transports: [logs] });
+  let emit: (e: RecognizerEvent) => void = () => undefined;
+  const requests: ChatMessage[][] = [];
+  const recognizer: SpeechRecognizer = {
+    start(onEvent) {
+      emit = onEvent;
+      return { write() {}, quietMoment() {}, close() {} };
+    },
+  };
+  const services: VoiceServices = {
+    voice: parseConfig({ AGENT_GREETING: 'שלום' }).voice,
+    recognizer,
+    generator: {
+      async *generate(messages) {
+        requests.push(messages.map((m) => ({ ...m })));
+        yield 'בסדר גמור.';
+      },
+    },
+    synthesizer: { synthesize: async () => ({ mulaw: Buffer.alloc(800, 0x55), synthMs: 1 }) },
+    cachedSynthesizer: { synthesize: async () => ({ mulaw: Buffer.alloc(800, 0x55), synthMs: 1 }) },
+  };
+  const sent: string[] = [];
+  const ctx: CallContext = {
+    callSid: 'CA1',
+    streamSid: 'MZ1',
+    customParameters: {},
+    logger,
+    send: (t) => (sent.push(t), true),
+    bufferedAmount: () => 0,
+    hangup: () => undefined,
+  };
+  const call = new VoiceCall(ctx, services);
+  const frames = async (audio: Buffer, n: number) => {
+    for (let i = 0; i < n; i++) {
+      call.onAudio({ mulaw: audio, timestamp: undefined, chunk: undefined });
+      await jest.advanceTimersByTimeAsync(20);
+    }
+  };
+  return { call, logs, requests, frames, emit: (e: RecognizerEvent) => emit(e) };
+}
+
+afterEach(() => jest.useRealTimers());
+
+describe('VoiceCall turn-taking', () => {
+  it('answers soon after a final once the caller is quiet, without waiting for EOU_MS', async () => {
+    const t = setup();
+    await t.frames(SPEECH, 30);
+    await t.frames(QUIET, 5);
+    t.emit({ type: 'final', text: 'אני רוצה תור', confidence: 0.9 });
+    await t.frames(QUIET, 10); // 300 ms of silence in all: less than EOU_MS (450)
+    expect(t.requests).toHaveLength(1);
+    expect(t.requests[0]!.at(-1)).toEqual({ role: 'user', content: 'אני רוצה תור' });
+    t.call.close();
+  });
+
+  it('does not cut off a caller who keeps talking after a final', async () => {
+    const t = setup();
+    await t.frames(SPEECH, 30);
+    t.emit({ type: 'final', text: 'אני רוצה', confidence: 0.9 });
+    await t.frames(SPEECH, 40); // still talking
+    expect(t.requests).toHaveLength(0);
+    t.emit({ type: 'final', text: 'תור למחר', confidence: 0.9 });
+    await t.frames(QUIET, 15);
+    expect(t.requests).toHaveLength(1);
+    expect(t.requests[0]!.at(-1)!.content).toBe('אני רוצה תור למחר');
+    t.call.close();
+  });
+
+  it('keeps the turn open when the caller resumes after an end of utterance', async () => {
+    const t = setup();
+    await t.frames(SPEECH, 20);
+    await t.frames(QUIET, 25); // EOU reached, no final yet
+    await t.frames(SPEECH, 30); // the caller goes on
+    t.emit({ type: 'final', text: 'משפט ארוך', confidence: 0.9 });
+    await t.frames(SPEECH, 5);
+    expect(t.requests).toHaveLength(0);
+    await t.frames(QUIET, 25);
+    expect(t.requests).toHaveLength(1);
+    t.call.close();
+  });
+
+  it('uses the interim text when the recognizer never settles, and drops its late final', async () => {
+    const t = setup();
+    await t.frames(SPEECH, 20);
+    t.emit({ type: 'interim', text: 'מה השעה', stability: 0.5 });
+    await t.frames(QUIET, 25);
+    await t.frames(QUIET, 65); // past the grace period
+    expect(t.requests).toHaveLength(1);
+    expect(t.requests[0]!.at(-1)!.content).toBe('מה השעה');
+    t.emit({ type: 'final', text: 'מה השעה?', confidence: 0.9 });
+    await t.frames(QUIET, 30);
+    expect(t.requests).toHaveLength(1);
+    expect(t.logs.events('STT_FINAL')[0]!.late).toBe(true);
+    t.call.close();
+  });
+
+  it('drops a turn that produced no text at all (noise)', async () => {
+    const t = setup();
+    await t.frames(SPEECH, 5);
+    await t.frames(QUIET, 100);
+    expect(t.requests).toHaveLength(0);
+    expect(t.logs.events('TURN_DROPPED')).toHaveLength(1);
+    t.call.close();
+  });
+
+  it('releases everything on close and ignores events afterwards', async () => {
+    const t = setup();
+    await t.frames(SPEECH, 10);
+    t.call.close();
+    t.call.close();
+    t.emit({ type: 'final', text: 'אחרי הסוף', confidence: 1 });
+    await t.frames(QUIET, 40);
+    expect(t.requests).toHaveLength(0);
+    expect(t.logs.events('CALL_END')).toHaveLength(1);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+});
