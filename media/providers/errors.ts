@@ -74,7 +74,7 @@ const GRPC_CODES: Readonly<Record<number, ProviderErrorCode>> = {
   4: 'TIMEOUT',
   7: 'AUTH',
   16: 'AUTH',
-  8: 'RATE_LIMITED',
+  8: 'QUOTA',
   10: 'UNAVAILABLE',
   13: 'UNAVAILABLE',
   14: 'UNAVAILABLE',
@@ -84,6 +84,9 @@ const GRPC_CODES: Readonly<Record<number, ProviderErrorCode>> = {
 /** Text of transport failures that gRPC sometimes reports as 2 UNKNOWN instead of 14. */
 const CONNECTION_TEXT =
   /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|connection|stream removed|RST_STREAM|GOAWAY|network/i;
+
+/** RESOURCE_EXHAUSTED texts that describe a rate (requests per minute), not a used-up quota. */
+const RATE_TEXT = /per minute|per second|rate limit|too many requests|concurrent/i;
 
 /** google-auth-library's failures to find or read credentials; they carry no gRPC code. */
 const GOOGLE_CREDENTIALS_TEXT =
@@ -99,8 +102,10 @@ function describe(provider: ProviderName, code: ProviderErrorCode, vendorCode: n
       return `credentials missing or invalid (${CREDENTIALS_HINT[provider]})`;
     case 'BAD_REQUEST':
       return `request refused (${REQUEST_HINT[provider]})`;
+    case 'QUOTA':
+      return 'quota or credit exhausted (check billing and quotas in the provider console)';
     case 'RATE_LIMITED':
-      return 'quota or rate limit exceeded';
+      return 'rate limit exceeded';
     case 'UNAVAILABLE':
       return 'service unavailable or connection lost';
     case 'TIMEOUT':
@@ -140,7 +145,7 @@ export function providerError(
 
 /**
  * Classifies an error from a Google client call or stream (numeric gRPC `code`, `details`).
- * 16/7 → AUTH; 3/5/9/12 → BAD_REQUEST; 8 → RATE_LIMITED; 14/13/10 → UNAVAILABLE, and 2 UNKNOWN
+ * 16/7 → AUTH; 3/5/9/12 → BAD_REQUEST; 8 → QUOTA (RATE_LIMITED when its text names a rate); 14/13/10 → UNAVAILABLE, and 2 UNKNOWN
  * too when its text names a connection problem; 4 → TIMEOUT; 11 → STREAM_LIMIT (both the 305 s
  * cap and "Audio Timeout"); 1 → ABORTED. Without a code, google-auth's "Could not load the default
  * credentials" (and other credential-file failures) → AUTH; anything else → UNKNOWN.
@@ -160,7 +165,9 @@ export function fromGrpcError(provider: ProviderName, err: unknown): ProviderErr
     return providerError(provider, ours, text, { cause: err });
   }
   const details = typeof e.details === 'string' && e.details ? e.details : text;
-  const ours = GRPC_CODES[code] ?? (code === 2 && CONNECTION_TEXT.test(details) ? 'UNAVAILABLE' : 'UNKNOWN');
+  let ours = GRPC_CODES[code] ?? (code === 2 && CONNECTION_TEXT.test(details) ? 'UNAVAILABLE' : 'UNKNOWN');
+  // RESOURCE_EXHAUSTED is both "quota used up" (permanent) and "too many requests per minute".
+  if (code === 8 && RATE_TEXT.test(details)) ours = 'RATE_LIMITED';
   const name = GRPC_NAMES[code] ?? 'STATUS';
   const shown = details.startsWith(`${code} `) ? details : `${code} ${name}: ${details}`;
   return providerError(provider, ours, shown, { vendorCode: code, cause: err });
@@ -169,7 +176,7 @@ export function fromGrpcError(provider: ProviderName, err: unknown): ProviderErr
 /**
  * Classifies an error from the OpenAI SDK by its class: AuthenticationError/PermissionDeniedError
  * → AUTH; BadRequest/NotFound/UnprocessableEntity (and other 4xx) → BAD_REQUEST; RateLimitError →
- * RATE_LIMITED (not retryable when the account is out of quota: `insufficient_quota`);
+ * RATE_LIMITED (QUOTA, not retryable, when the account is out of credit: `insufficient_quota`);
  * InternalServerError/APIConnectionError/409 → UNAVAILABLE; APIConnectionTimeoutError and 408 →
  * TIMEOUT; APIUserAbortError (or a DOM AbortError) → ABORTED; an APIError without status (an error
  * event in the middle of a stream) → UNAVAILABLE; the constructor's "Missing credentials"
@@ -194,7 +201,7 @@ export function fromOpenAIError(err: unknown, secrets: readonly (string | undefi
   if (err instanceof AuthenticationError || err instanceof PermissionDeniedError) return make('AUTH', err.status);
   if (err instanceof RateLimitError) {
     // Out of credit is a 429 too, but waiting will not help.
-    return err.code === 'insufficient_quota' ? make('RATE_LIMITED', 429, false) : make('RATE_LIMITED', 429);
+    return err.code === 'insufficient_quota' ? make('QUOTA', 429, false) : make('RATE_LIMITED', 429);
   }
   if (err instanceof BadRequestError || err instanceof NotFoundError || err instanceof UnprocessableEntityError)
     return make('BAD_REQUEST', err.status);

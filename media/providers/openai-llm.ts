@@ -12,7 +12,32 @@ import type { ProviderClients } from './clients.ts';
 import { fromOpenAIError, providerError } from './errors.ts';
 import { withRetry } from './retry.ts';
 import { ProviderError } from './types.ts';
-import type { ChatMessage, ReplyGenerator } from './types.ts';
+import type { ChatMessage, GenerateOptions, GenerationEvent, ReplyGenerator } from './types.ts';
+
+type OpenAIMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
+
+/** Our history entry in the Chat Completions wire shape. */
+function toOpenAIMessage(m: ChatMessage): OpenAIMessage {
+  switch (m.role) {
+    case 'system':
+    case 'user':
+      return { role: m.role, content: m.content };
+    case 'assistant':
+      return m.toolCalls?.length
+        ? {
+            role: 'assistant',
+            content: m.content || null,
+            tool_calls: m.toolCalls.map((c) => ({
+              id: c.id,
+              type: 'function' as const,
+              function: { name: c.name, arguments: c.arguments },
+            })),
+          }
+        : { role: 'assistant', content: m.content };
+    case 'tool':
+      return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
+  }
+}
 
 type ChunkIterator = AsyncIterator<OpenAI.Chat.Completions.ChatCompletionChunk>;
 
@@ -39,8 +64,9 @@ export class OpenAIReplyGenerator implements ReplyGenerator {
   async *generate(
     messages: readonly ChatMessage[],
     signal: AbortSignal,
-    onRequestSent?: () => void,
-  ): AsyncIterable<string> {
+    opts: GenerateOptions = {},
+  ): AsyncIterable<GenerationEvent> {
+    const onRequestSent = opts.onRequestSent;
     if (signal.aborted) return;
     const client = this.clients.openai();
     let attempt: Attempt;
@@ -61,7 +87,7 @@ export class OpenAIReplyGenerator implements ReplyGenerator {
     try {
       let piece = attempt.first;
       while (piece !== undefined) {
-        yield piece;
+        yield { type: 'text', text: piece };
         piece = await attempt.nextPiece(this.config.llmIdleTimeoutMs, 'idle');
       }
     } catch (err) {
@@ -86,7 +112,7 @@ export class OpenAIReplyGenerator implements ReplyGenerator {
       const stream = await client.chat.completions.create(
         {
           model: this.config.openaiModel,
-          messages: messages.map((m) => ({ role: m.role, content: m.content })),
+          messages: messages.map(toOpenAIMessage),
           stream: true,
         },
         { signal: attempt.controller.signal, maxRetries: 0 },

@@ -117,11 +117,15 @@ export class Reply {
   async #stream(source: { generator: ReplyGenerator; messages: ChatMessage[] }): Promise<ProviderError | undefined> {
     const splitter = new SentenceSplitter();
     try {
-      const deltas = source.generator.generate(source.messages, this.signal, () => {
-        this.metrics.llmRequestAt ??= this.#now();
+      const events = source.generator.generate(source.messages, this.signal, {
+        onRequestSent: () => {
+          this.metrics.llmRequestAt ??= this.#now();
+        },
       });
-      for await (const delta of deltas) {
+      for await (const event of events) {
         if (this.aborted) break;
+        if (event.type !== 'text') continue;
+        const delta = event.text;
         if (delta && this.metrics.firstTokenAt === undefined) this.metrics.firstTokenAt = this.#now();
         for (const s of splitter.push(delta)) this.#onSentence(s);
       }

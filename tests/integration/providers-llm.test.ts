@@ -6,7 +6,7 @@ import { parseConfig } from '../../config/config.ts';
 import { ProviderClients } from '../../media/providers/clients.ts';
 import { OpenAIReplyGenerator } from '../../media/providers/openai-llm.ts';
 import { ProviderError } from '../../media/providers/types.ts';
-import type { ChatMessage } from '../../media/providers/types.ts';
+import type { ChatMessage, GenerationEvent } from '../../media/providers/types.ts';
 import { DEFAULT_OPENAI_REPLY, startFakeOpenAI } from '../../tools/emulators/index.ts';
 import type { FakeOpenAI, FakeOpenAIOptions, FakeReply } from '../../tools/emulators/index.ts';
 
@@ -48,12 +48,14 @@ async function setup(
 
 /** Runs the iteration to its end; `onPiece` may abort. Returns the pieces and the error, if any. */
 async function drain(
-  iterable: AsyncIterable<string>,
+  events: AsyncIterable<GenerationEvent>,
   onPiece?: (piece: string, index: number) => void | Promise<void>,
 ) {
   const pieces: string[] = [];
   try {
-    for await (const piece of iterable) {
+    for await (const event of events) {
+      if (event.type !== 'text') continue;
+      const piece = event.text;
       pieces.push(piece);
       await onPiece?.(piece, pieces.length - 1);
     }
@@ -68,7 +70,9 @@ describe('OpenAIReplyGenerator', () => {
   test('streams the reply text and sends model, messages and stream: true', async () => {
     const { fake, llm } = await setup();
     let sent = 0;
-    const { pieces, error } = await drain(llm.generate(MESSAGES, new AbortController().signal, () => sent++));
+    const { pieces, error } = await drain(
+      llm.generate(MESSAGES, new AbortController().signal, { onRequestSent: () => sent++ }),
+    );
 
     expect(error).toBeUndefined();
     expect(pieces.join('')).toBe(DEFAULT_OPENAI_REPLY);
@@ -134,7 +138,9 @@ describe('OpenAIReplyGenerator', () => {
   test('500 is retried once, then UNAVAILABLE after exactly two requests', async () => {
     const { fake, llm } = await setup({ status: 500 });
     let sent = 0;
-    const { error } = await drain(llm.generate(MESSAGES, new AbortController().signal, () => sent++));
+    const { error } = await drain(
+      llm.generate(MESSAGES, new AbortController().signal, { onRequestSent: () => sent++ }),
+    );
     expect(error).toMatchObject({ code: 'UNAVAILABLE', vendorCode: 500, retryable: true });
     expect(fake.requests).toHaveLength(2);
     expect(sent).toBe(2);
@@ -174,8 +180,8 @@ describe('OpenAIReplyGenerator', () => {
 
   test('breaking out of the loop early aborts the request', async () => {
     const { fake, llm } = await setup({ chunkDelayMs: 20 });
-    for await (const piece of llm.generate(MESSAGES, new AbortController().signal)) {
-      expect(piece).toBeTruthy();
+    for await (const event of llm.generate(MESSAGES, new AbortController().signal)) {
+      expect(event).toMatchObject({ type: 'text' });
       break;
     }
     expect((await fake.waitForAbort(0)).abortedByClient).toBe(true);

@@ -30,7 +30,7 @@ function setup() {
     generator: {
       async *generate(messages) {
         requests.push(messages.map((m) => ({ ...m })));
-        yield 'בסדר גמור.';
+        yield { type: 'text', text: 'בסדר גמור.' };
       },
     },
     synthesizer: { synthesize: async () => ({ mulaw: Buffer.alloc(800, 0x55), synthMs: 1 }) },
