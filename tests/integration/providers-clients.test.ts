@@ -42,7 +42,7 @@ describe('fromGrpcError', () => {
     [3, 'BAD_REQUEST'],
     [5, 'BAD_REQUEST'],
     [9, 'BAD_REQUEST'],
-    [8, 'RATE_LIMITED'],
+    [8, 'QUOTA'],
     [14, 'UNAVAILABLE'],
     [13, 'UNAVAILABLE'],
     [4, 'TIMEOUT'],
@@ -111,7 +111,7 @@ describe('fromOpenAIError', () => {
 
   test('an account out of quota is RATE_LIMITED but not retryable', () => {
     const err = fromOpenAIError(new RateLimitError(429, { code: 'insufficient_quota' }, 'quota', h));
-    expect(err).toMatchObject({ code: 'RATE_LIMITED', retryable: false });
+    expect(err).toMatchObject({ code: 'QUOTA', retryable: false, permanent: true });
   });
 
   test('keys never reach the message', () => {
