@@ -39,8 +39,8 @@ export interface CallHandler {
   onDtmf(digit: string): void;
   /** Twilio said `stop` (the caller hung up or the stream ended). */
   onStop(): void;
-  /** The socket is gone: release everything. Idempotent. */
-  close(): void;
+  /** The socket is gone: release everything (the promise settles once all of it has). Idempotent. */
+  close(): void | Promise<void>;
 }
 
 /** Makes the handler of a call once its `start` was accepted. */

@@ -175,10 +175,13 @@ export class MediaConnection {
     const handler = this.#handler;
     this.#handler = undefined;
     if (!handler) return;
-    try {
-      handler.close();
-    } catch (err) {
+    const report = (err: unknown): void => {
       this.#log.error('CALL_HANDLER_ERROR', { error: err instanceof Error ? err.message : String(err) });
+    };
+    try {
+      Promise.resolve(handler.close()).catch(report);
+    } catch (err) {
+      report(err);
     }
   }
 

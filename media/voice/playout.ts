@@ -12,6 +12,7 @@
  * the generation in each mark name tells them apart.
  */
 import { formatClear, formatMark, formatMedia } from '../twilio/messages.ts';
+import { BYTES_PER_MS } from '../audio/format.ts';
 
 /** What a segment is, for the caller's bookkeeping. */
 export interface SegmentMeta {
@@ -58,6 +59,11 @@ export interface PlayerOptions {
 
 interface Segment {
   meta: SegmentMeta;
+  /** The whole sentence's audio. */
+  full: Buffer;
+  /** Where this piece starts in `full` (after a pause it resumes mid-sentence). */
+  from: number;
+  /** `full` from `from` on: what this segment sends. */
   audio: Buffer;
   /** Generation position of its first byte, once sending started. */
   start: number;
@@ -65,7 +71,6 @@ interface Segment {
   messages: number;
 }
 
-const BYTES_PER_MS = 8;
 /** How long after the clock's end missing echoes are given up on. */
 const LOST_ECHO_GRACE_MS = 2000;
 
@@ -91,6 +96,8 @@ export class Player {
   #repliesWithMark = new Set<number>();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** What the caller had heard when playout paused; nothing is sent until resume(). */
+  #paused: HeardSegment[] | undefined;
 
   constructor(opts: PlayerOptions) {
     this.#o = {
@@ -108,7 +115,7 @@ export class Player {
   /** Queues a segment behind whatever is queued. */
   enqueue(meta: SegmentMeta, mulaw: Buffer): void {
     if (this.#closed || mulaw.length === 0) return;
-    this.#queue.push({ meta, audio: mulaw, start: -1, sentBytes: 0, messages: 0 });
+    this.#queue.push({ meta, full: mulaw, from: 0, audio: mulaw, start: -1, sentBytes: 0, messages: 0 });
     this.#pump();
     this.#ensureTimer();
   }
@@ -123,21 +130,74 @@ export class Player {
    * segment the caller heard (from the last echoed mark, extrapolated by the time since).
    */
   interrupt(): HeardSegment[] {
-    const heardPos = this.#heardPosition();
-    const heard: HeardSegment[] = this.#inFlight.map((s) => ({
-      meta: s.meta,
-      totalBytes: s.audio.length,
-      heardBytes: Math.max(0, Math.min(s.sentBytes, heardPos - s.start)),
-    }));
-    if (this.#sent > 0 || this.#queue.length > 0) this.#o.send(formatClear(this.#o.streamSid));
-    this.#generation++;
+    const heard = this.#paused ?? this.#heardSegments(this.#heardPosition());
+    if (!this.#paused && (this.#sent > 0 || this.#queue.length > 0)) this.#o.send(formatClear(this.#o.streamSid));
+    this.#paused = undefined;
     this.#queue.length = 0;
+    this.#reset();
+    return heard;
+  }
+
+  /**
+   * Stops the agent for a moment (the caller may only be acknowledging): sends `clear` and keeps
+   * everything not yet heard, so resume() can go on from where the caller stopped hearing.
+   * Returns what was heard, as interrupt() does. A second pause is a no-op.
+   */
+  pause(): HeardSegment[] {
+    if (this.#paused) return this.#paused;
+    const heardPos = this.#heardPosition();
+    const heard = this.#heardSegments(heardPos);
+    const unheard = this.#inFlight.flatMap((s) => {
+      const from = s.from + Math.max(0, Math.min(s.sentBytes, heardPos - s.start));
+      return from < s.full.length
+        ? [{ ...s, from, audio: s.full.subarray(from), start: -1, sentBytes: 0, messages: 0 }]
+        : [];
+    });
+    const untouched = this.#queue.filter((s) => s.start < 0);
+    if (this.#sent > 0 || this.#queue.length > 0) this.#o.send(formatClear(this.#o.streamSid));
+    this.#reset();
+    this.#queue.push(...unheard, ...untouched);
+    this.#paused = heard;
+    return heard;
+  }
+
+  /**
+   * Goes on after a pause, repeating up to `repeatMs` of the sentence that was cut so the caller
+   * hears it whole (at most one short repeated fragment).
+   */
+  resume(repeatMs: number): void {
+    if (!this.#paused) return;
+    this.#paused = undefined;
+    const first = this.#queue[0];
+    if (first && first.from > 0) {
+      first.from = Math.max(0, first.from - Math.round(repeatMs) * BYTES_PER_MS);
+      first.audio = first.full.subarray(first.from);
+    }
+    this.#pump();
+    this.#ensureTimer();
+  }
+
+  /** True between pause() and resume()/interrupt(). */
+  get paused(): boolean {
+    return this.#paused !== undefined;
+  }
+
+  #heardSegments(heardPos: number): HeardSegment[] {
+    return this.#inFlight.map((s) => ({
+      meta: s.meta,
+      totalBytes: s.full.length,
+      heardBytes: s.from + Math.max(0, Math.min(s.sentBytes, heardPos - s.start)),
+    }));
+  }
+
+  /** A new generation: echoes of marks sent so far mean "discarded", and positions restart at 0. */
+  #reset(): void {
+    this.#generation++;
     this.#inFlight = [];
     this.#marks.clear();
     this.#sent = this.#confirmed = this.#clock = this.#sinceMark = 0;
     this.#lastEchoAt = undefined;
     this.#stopTimer();
-    return heard;
   }
 
   /** A mark echo from Twilio. */
@@ -188,7 +248,7 @@ export class Player {
   }
 
   #pump(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#paused) return;
     const lead = this.#o.leadMs * BYTES_PER_MS;
     const chunk = this.#o.chunkMs * BYTES_PER_MS;
     while (this.#queue.length > 0 && this.#sent - this.#playedEstimate() < lead) {
@@ -261,7 +321,7 @@ export class Player {
   }
 
   #ensureTimer(): void {
-    if (this.#timer || this.#closed) return;
+    if (this.#timer || this.#closed || this.#paused) return;
     this.#timer = setInterval(() => this.#tick(), this.#o.tickMs);
   }
 

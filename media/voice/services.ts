@@ -7,6 +7,7 @@
 import type { VoiceConfig } from '../../config/config.ts';
 import type { Logger } from '../../server/logger.ts';
 import type { Metrics } from '../../server/metrics.ts';
+import { MemoryCallEndings, type CallEndings } from '../../server/call-endings.ts';
 import type { CallFactory } from '../twilio/call-handler.ts';
 import { ProviderClients } from '../providers/clients.ts';
 import { GoogleSpeechRecognizer } from '../providers/google-stt.ts';
@@ -21,8 +22,15 @@ export interface VoiceRuntime {
   close(): Promise<void>;
 }
 
-/** Real providers (Google STT/TTS, OpenAI) configured from VOICE settings. */
-export function createVoiceServices(voice: VoiceConfig, logger: Logger): VoiceRuntime {
+/**
+ * Real providers (Google STT/TTS, OpenAI) configured from VOICE settings. `endings` is where calls
+ * leave their ending decision for `<Connect action>` (default: this process's memory).
+ */
+export function createVoiceServices(
+  voice: VoiceConfig,
+  logger: Logger,
+  opts: { endings?: CallEndings } = {},
+): VoiceRuntime {
   const clients = new ProviderClients(voice);
   const synthesizer = new GoogleSynthesizer(clients, voice);
   logger.debug('VOICE_SERVICES_READY', {
@@ -37,6 +45,7 @@ export function createVoiceServices(voice: VoiceConfig, logger: Logger): VoiceRu
       generator: new OpenAIReplyGenerator(clients, voice),
       synthesizer,
       cachedSynthesizer: new SynthesisCache(synthesizer, { voice: voice.ttsVoice, maxEntries: 32 }),
+      endings: opts.endings ?? new MemoryCallEndings(),
     },
     close: () => clients.close(),
   };

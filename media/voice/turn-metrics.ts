@@ -4,7 +4,18 @@
  * itself added between provider events. Pure.
  */
 import type { TurnComponent } from '../../server/metrics.ts';
-import type { ReplyMetrics } from './reply.ts';
+
+/** When each stage of a reply happened (call time, ms), for the TURN log. */
+export interface ReplyMetrics {
+  llmRequestAt?: number;
+  firstTokenAt?: number;
+  firstSentenceAt?: number;
+  /** The first sentence's synthesis request went out (after waiting for a TTS slot). */
+  firstTtsStartAt?: number;
+  firstTtsDoneAt?: number;
+  firstMediaAt?: number;
+  firstMarkAt?: number;
+}
 
 /** When the caller's turn ended and was taken (performance.now ms). */
 export interface TurnTiming {

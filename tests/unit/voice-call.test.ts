@@ -5,9 +5,15 @@
  */
 import { VoiceCall, type VoiceServices } from '../../media/voice/voice-call.ts';
 import type { CallContext } from '../../media/twilio/call-handler.ts';
-import type { ChatMessage, RecognizerEvent, SpeechRecognizer } from '../../media/providers/types.ts';
+import {
+  ProviderError,
+  type ChatMessage,
+  type RecognizerEvent,
+  type SpeechRecognizer,
+} from '../../media/providers/types.ts';
 import { parseConfig } from '../../config/config.ts';
 import { createLogger, MemoryTransport } from '../../server/logger.ts';
+import { MemoryCallEndings } from '../../server/call-endings.ts';
 
 const SPEECH = Buffer.alloc(160, 0x00); // full-scale μ-law: loud
 const QUIET = Buffer.alloc(160, 0xff); // μ-law silence
@@ -35,8 +41,10 @@ function setup() {
     },
     synthesizer: { synthesize: async () => ({ mulaw: Buffer.alloc(800, 0x55), synthMs: 1 }) },
     cachedSynthesizer: { synthesize: async () => ({ mulaw: Buffer.alloc(800, 0x55), synthMs: 1 }) },
+    endings: new MemoryCallEndings(),
   };
   const sent: string[] = [];
+  const hangups: string[] = [];
   const ctx: CallContext = {
     callSid: 'CA1',
     streamSid: 'MZ1',
@@ -44,7 +52,7 @@ function setup() {
     logger,
     send: (t) => (sent.push(t), true),
     bufferedAmount: () => 0,
-    hangup: () => undefined,
+    hangup: (reason) => hangups.push(reason),
   };
   const call = new VoiceCall(ctx, services);
   const frames = async (audio: Buffer, n: number) => {
@@ -53,7 +61,11 @@ function setup() {
       await jest.advanceTimersByTimeAsync(20);
     }
   };
-  return { call, logs, requests, frames, emit: (e: RecognizerEvent) => emit(e) };
+  /** Echoes every mark sent so far: the audio before it has played. */
+  const echo = () => {
+    for (const m of sent.map((x) => JSON.parse(x)).filter((x) => x.event === 'mark')) call.onMark(m.mark.name);
+  };
+  return { call, logs, requests, frames, sent, hangups, echo, emit: (e: RecognizerEvent) => emit(e) };
 }
 
 afterEach(() => jest.useRealTimers());
@@ -67,7 +79,7 @@ describe('VoiceCall turn-taking', () => {
     await t.frames(QUIET, 10); // 300 ms of silence in all: less than EOU_MS (450)
     expect(t.requests).toHaveLength(1);
     expect(t.requests[0]!.at(-1)).toEqual({ role: 'user', content: 'אני רוצה תור' });
-    t.call.close();
+    await t.call.close();
   });
 
   it('does not cut off a caller who keeps talking after a final', async () => {
@@ -80,7 +92,7 @@ describe('VoiceCall turn-taking', () => {
     await t.frames(QUIET, 15);
     expect(t.requests).toHaveLength(1);
     expect(t.requests[0]!.at(-1)!.content).toBe('אני רוצה תור למחר');
-    t.call.close();
+    await t.call.close();
   });
 
   it('keeps the turn open when the caller resumes after an end of utterance', async () => {
@@ -93,7 +105,7 @@ describe('VoiceCall turn-taking', () => {
     expect(t.requests).toHaveLength(0);
     await t.frames(QUIET, 25);
     expect(t.requests).toHaveLength(1);
-    t.call.close();
+    await t.call.close();
   });
 
   it('uses the interim text when the recognizer never settles, and drops its late final', async () => {
@@ -107,8 +119,8 @@ describe('VoiceCall turn-taking', () => {
     t.emit({ type: 'final', text: 'מה השעה?', confidence: 0.9 });
     await t.frames(QUIET, 30);
     expect(t.requests).toHaveLength(1);
-    expect(t.logs.events('STT_FINAL')[0]!.late).toBe(true);
-    t.call.close();
+    expect(t.logs.events('TURN_DROPPED')).toEqual([expect.objectContaining({ reason: 'late-final' })]);
+    await t.call.close();
   });
 
   it('drops a turn that produced no text at all (noise)', async () => {
@@ -117,18 +129,35 @@ describe('VoiceCall turn-taking', () => {
     await t.frames(QUIET, 100);
     expect(t.requests).toHaveLength(0);
     expect(t.logs.events('TURN_DROPPED')).toHaveLength(1);
-    t.call.close();
+    await t.call.close();
   });
 
   it('releases everything on close and ignores events afterwards', async () => {
     const t = setup();
     await t.frames(SPEECH, 10);
-    t.call.close();
-    t.call.close();
+    await t.call.close();
+    await t.call.close();
     t.emit({ type: 'final', text: 'אחרי הסוף', confidence: 1 });
     await t.frames(QUIET, 40);
     expect(t.requests).toHaveLength(0);
     expect(t.logs.events('CALL_END')).toHaveLength(1);
     expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('a fatal recognizer error while the grace timer is pending never asks the model, and hangs up after the apology', async () => {
+    const t = setup();
+    await t.frames(SPEECH, 20);
+    t.emit({ type: 'interim', text: 'אני רוצה', stability: 0.5 });
+    await t.frames(QUIET, 25); // EOU reached, no final: the grace timer is pending
+    t.emit({
+      type: 'failed',
+      error: new ProviderError('stt', 'AUTH', 'Google Speech-to-Text: credentials missing', { retryable: false }),
+    });
+    await t.frames(QUIET, 100); // well past the grace period
+    expect(t.requests).toHaveLength(0);
+    t.echo(); // the apology played
+    await t.frames(QUIET, 5);
+    expect(t.hangups).toHaveLength(1);
+    await t.call.close();
   });
 });

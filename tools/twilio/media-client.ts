@@ -19,6 +19,7 @@ import type { RecordedViolation } from './outbound-receiver.ts';
 import { Timeline } from './timeline.ts';
 import { randomSid } from './twilio-http.ts';
 import type { ClientEvent, ClientEventDetails, ClientEventKind, CloseInfo, EventOf } from './timeline.ts';
+import { BYTES_PER_MS } from '../../media/audio/format.ts';
 
 // One import site for the simulator and tests.
 export { randomSid } from './twilio-http.ts';
@@ -62,7 +63,6 @@ export class TwilioHandshakeError extends Error {
   }
 }
 
-const BYTES_PER_MS = 8;
 
 /** The caller side of one media stream. Create with {@link TwilioMediaClient.connect}. */
 export class TwilioMediaClient {

@@ -7,8 +7,8 @@ import { validateOutbound } from './outbound-validator.ts';
 import type { Violation } from './outbound-validator.ts';
 import { PlayoutBuffer } from './playout-buffer.ts';
 import type { ClientEventDetails, EventOf, Timeline } from './timeline.ts';
+import { BYTES_PER_MS } from '../../media/audio/format.ts';
 
-const BYTES_PER_MS = 8;
 
 /** What the receiver needs from its owner. */
 export interface OutboundReceiverHooks {
