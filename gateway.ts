@@ -11,6 +11,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { parseConfig, ConfigError, type Config } from './config/config.ts';
+import { AgentsError, loadAgents, type Agents } from './config/agents.ts';
+import { MemoryCallEndings, type CallEndings } from './server/call-endings.ts';
 import { createLogger, type Logger } from './server/logger.ts';
 import { createApp } from './routes/app.ts';
 import { Drain } from './server/drain.ts';
@@ -45,6 +47,10 @@ export interface GatewayOptions {
   exit?: (code: number) => void;
   /** Metrics registry to use; default: a new one. */
   metrics?: Metrics;
+  /** The agents; default: one agent from the environment. */
+  agents?: Agents;
+  /** Where calls leave their ending decision for `<Connect action>`; default: this process's memory. */
+  endings?: CallEndings;
 }
 
 /** Wires config, logger, Express, the media server and the drain around one http.Server. */
@@ -71,7 +77,18 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
     exit: opts.exit ?? ((code) => process.exit(code)),
   });
 
-  const app = createApp({ config, logger, tokens, metrics, isDraining: () => drain.draining, startedAt });
+  const agents = opts.agents ?? loadAgents(undefined, config.voice);
+  const endings = opts.endings ?? new MemoryCallEndings();
+  const app = createApp({
+    agents,
+    endings,
+    config,
+    logger,
+    tokens,
+    metrics,
+    isDraining: () => drain.draining,
+    startedAt,
+  });
   const server = http.createServer((req, res) => {
     if (pathOf(req.url).startsWith('/ws/')) {
       res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade' });
@@ -167,6 +184,16 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  let agents: Agents;
+  try {
+    agents = loadAgents(config.agentsFile, config.voice);
+  } catch (err) {
+    if (err instanceof AgentsError) {
+      process.stderr.write(`gateway: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
   const logger = createLogger({
     level: config.logLevel,
     format: config.logFormat,
@@ -194,10 +221,13 @@ async function main(): Promise<void> {
   process.on('uncaughtException', (err) => logFault('UNCAUGHT_EXCEPTION', err));
 
   const metrics = createMetrics();
-  const voice = createVoiceServices(config.voice, logger);
+  const endings = new MemoryCallEndings();
+  const voice = createVoiceServices(config.voice, logger, { webhookSecret: config.webhookSecret, endings });
   const gateway = createGateway(config, logger, {
     metrics,
-    callFactory: voiceCallFactory(voice.services, metrics),
+    agents,
+    endings,
+    callFactory: voiceCallFactory(voice.services, { metrics, agents }),
     exit: (code) => {
       // Provider channels are released before leaving; a stuck close must not hold the exit.
       const timer = setTimeout(() => process.exit(code), 2000);

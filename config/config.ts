@@ -5,6 +5,7 @@
  * variables, such as GOOGLE_APPLICATION_CREDENTIALS, themselves).
  */
 import { z } from 'zod';
+import { DEFAULT_BACKCHANNEL_WORDS } from './defaults.ts';
 
 const DEFAULT_GREETING = 'שלום, הגעתם לנציג הדיגיטלי. איך אפשר לעזור?';
 const DEFAULT_INSTRUCTIONS =
@@ -56,6 +57,26 @@ const publicBaseUrl = z
     return url.origin;
   });
 
+/** A number from 0 to 1 ("0.65"). */
+const fraction = z
+  .string()
+  .trim()
+  .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'expected a number from 0 to 1, e.g. 0.65')
+  .transform(Number);
+
+/** Comma-separated words; an explicit empty list is written "none". */
+const wordList = z
+  .string()
+  .trim()
+  .transform((v) =>
+    v.toLowerCase() === 'none'
+      ? []
+      : v
+          .split(',')
+          .map((w) => w.trim())
+          .filter(Boolean),
+  );
+
 const trustProxy = z
   .string()
   .trim()
@@ -105,6 +126,24 @@ const schema = z.object({
   GOOGLE_APPLICATION_CREDENTIALS: z.string().trim().min(1).optional(),
   OPENAI_BASE_URL: z.url({ message: 'expected an absolute URL such as http://127.0.0.1:11434/v1' }).optional(),
   OPENAI_API_KEY: z.string().trim().min(1).optional(),
+
+  AGENTS_FILE: z.string().trim().min(1).optional(),
+  PRONUNCIATIONS_FILE: z.string().trim().min(1).optional(),
+  WEBHOOK_SECRET: z.string().trim().min(16, 'expected at least 16 characters').optional(),
+  TWILIO_SAY_VOICE: z.string().trim().min(1).default('Google.he-IL-Standard-A'),
+  FALLBACK_NUMBER: z
+    .string()
+    .trim()
+    .regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 number such as +97231234567')
+    .optional(),
+  FILLER_AFTER_MS: wholeNumber('milliseconds').default(1000),
+  DTMF_TIMEOUT_MS: wholeNumber('milliseconds').pipe(z.number().min(200, 'expected at least 200')).default(2000),
+  EOU_DIGITS_MS: wholeNumber('milliseconds').default(1200),
+  STT_MIN_CONFIDENCE: fraction.default(0),
+  BACKCHANNEL_WORDS: wordList.default([...DEFAULT_BACKCHANNEL_WORDS]),
+  BACKCHANNEL_HOLD_MS: wholeNumber('milliseconds').default(1200),
+  BACKCHANNEL_REPEAT_MS: wholeNumber('milliseconds').default(300),
+  PREFLIGHT_ON_START: boolean.default(false),
 });
 
 type Env = z.output<typeof schema>;
@@ -123,6 +162,17 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly wsPingIntervalMs: number;
   readonly wsMaxPayloadBytes: number;
+  /** AGENTS_FILE: agents per phone number (config/agents.ts). */
+  readonly agentsFile: string | undefined;
+  /** PRONUNCIATIONS_FILE: the pronunciation dictionary when there is no agents file. */
+  readonly pronunciationsFile: string | undefined;
+  /** WEBHOOK_SECRET: signs every request to the business's systems (server/signing.ts). */
+  readonly webhookSecret: string | undefined;
+  /** TWILIO_SAY_VOICE: Twilio's own voice for apologies and transfer summaries. */
+  readonly twilioSayVoice: string;
+  /** FALLBACK_NUMBER: a person who takes calls the agent could not serve. */
+  readonly fallbackNumber: string | undefined;
+  readonly preflightOnStart: boolean;
   readonly voice: VoiceConfig;
 }
 
@@ -147,6 +197,13 @@ export interface VoiceConfig {
   readonly googleCredentialsFile: string | undefined;
   readonly openaiBaseUrl: string | undefined;
   readonly openaiApiKey: string | undefined;
+  readonly fillerAfterMs: number;
+  readonly dtmfTimeoutMs: number;
+  readonly eouDigitsMs: number;
+  readonly sttMinConfidence: number;
+  readonly backchannelWords: readonly string[];
+  readonly backchannelHoldMs: number;
+  readonly backchannelRepeatMs: number;
 }
 
 /** Raised by {@link parseConfig}; `problems` holds one line per bad variable. */
@@ -202,6 +259,12 @@ function toConfig(e: Env): Config {
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     wsPingIntervalMs: e.WS_PING_INTERVAL_MS,
     wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
+    agentsFile: e.AGENTS_FILE,
+    pronunciationsFile: e.PRONUNCIATIONS_FILE,
+    webhookSecret: e.WEBHOOK_SECRET,
+    twilioSayVoice: e.TWILIO_SAY_VOICE,
+    fallbackNumber: e.FALLBACK_NUMBER,
+    preflightOnStart: e.PREFLIGHT_ON_START,
     voice: {
       bargeIn: e.BARGE_IN,
       bargeInMinMs: e.BARGE_IN_MIN_MS,
@@ -222,6 +285,13 @@ function toConfig(e: Env): Config {
       googleCredentialsFile: e.GOOGLE_APPLICATION_CREDENTIALS,
       openaiBaseUrl: e.OPENAI_BASE_URL,
       openaiApiKey: e.OPENAI_API_KEY,
+      fillerAfterMs: e.FILLER_AFTER_MS,
+      dtmfTimeoutMs: e.DTMF_TIMEOUT_MS,
+      eouDigitsMs: e.EOU_DIGITS_MS,
+      sttMinConfidence: e.STT_MIN_CONFIDENCE,
+      backchannelWords: e.BACKCHANNEL_WORDS,
+      backchannelHoldMs: e.BACKCHANNEL_HOLD_MS,
+      backchannelRepeatMs: e.BACKCHANNEL_REPEAT_MS,
     },
   });
 }

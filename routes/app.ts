@@ -6,6 +6,7 @@ import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import twilio from 'twilio';
 import type { Config } from '../config/config.ts';
+import type { Agents } from '../config/agents.ts';
 import type { Logger } from '../server/logger.ts';
 import { isValidWebhookSignature, webhookUrl, type RequestWithRawBody } from '../server/twilio-signature.ts';
 import { ERRORS } from '../server/errors.ts';
@@ -13,7 +14,10 @@ import type { StreamTokens } from '../media/twilio/stream-token.ts';
 import { healthRoutes } from './health.ts';
 import { incomingCall } from './incoming-call.ts';
 import { streamStatus, NO_CACHE_HEADERS } from './stream-status.ts';
-import { streamEnded } from './stream-ended.ts';
+import { streamEnded, transferWhisper } from './stream-ended.ts';
+import { hebrewSay } from './twiml-say.ts';
+import { SealedTokens } from '../server/sealed-token.ts';
+import type { CallEndings } from '../server/call-endings.ts';
 import { callStatus } from './call-status.ts';
 import type { Metrics } from '../server/metrics.ts';
 
@@ -24,6 +28,9 @@ export interface AppDeps {
   tokens: StreamTokens;
   metrics: Metrics;
   isDraining: () => boolean;
+  agents: Agents;
+  /** Where calls leave their ending decision (read by stream_ended). */
+  endings: CallEndings;
   startedAt: Date;
 }
 
@@ -68,15 +75,30 @@ export function createApp(deps: AppDeps): express.Express {
     '/webhook/incoming_call',
     onlyGetPost,
     signed,
-    incomingCall({ publicBaseUrl: config.publicBaseUrl, tokens: deps.tokens, logger }),
+    incomingCall({ publicBaseUrl: config.publicBaseUrl, tokens: deps.tokens, logger, agents: deps.agents }),
   );
-  app.all('/webhook/stream_ended', onlyGetPost, signed, streamEnded(logger));
+  const whisper = new SealedTokens(config.twilioAuthToken ?? config.webhookSecret, 'transfer whisper');
+  const sayVoice = config.twilioSayVoice;
+  app.all(
+    '/webhook/stream_ended',
+    onlyGetPost,
+    signed,
+    streamEnded({
+      logger,
+      endings: deps.endings,
+      sayVoice,
+      fallbackNumber: config.fallbackNumber,
+      publicBaseUrl: config.publicBaseUrl,
+      whisper,
+    }),
+  );
+  app.all('/webhook/transfer_whisper', onlyGetPost, signed, transferWhisper({ logger, sayVoice, whisper }));
   app.all('/webhook/call_status', onlyGetPost, signed, callStatus(logger));
 
   app.use((req: Request, res: Response) => {
     res.status(404).type('text/plain').send('not found');
   });
-  app.use(errorHandler(logger));
+  app.use(errorHandler(logger, config.twilioSayVoice));
   return app;
 }
 
@@ -119,7 +141,7 @@ const CLIENT_ERRORS: Record<string, { status: number; code: keyof typeof ERRORS 
  * logged with a code; a Twilio webhook still gets an answer Twilio can use (TwiML that apologises
  * and hangs up, or 204 for telemetry), never a 500 or a stack trace.
  */
-function errorHandler(logger: Logger) {
+function errorHandler(logger: Logger, sayVoice: string) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const type = (err as { type?: unknown })?.type;
     const known = typeof type === 'string' ? CLIENT_ERRORS[type] : undefined;
@@ -137,7 +159,7 @@ function errorHandler(logger: Logger) {
       res.status(204).set(NO_CACHE_HEADERS).end();
     } else if (req.path.startsWith('/webhook/')) {
       const vr = new twilio.twiml.VoiceResponse();
-      vr.say({ language: 'he-IL' }, 'מצטערים, אירעה תקלה. נסו להתקשר שוב מאוחר יותר.');
+      vr.say(hebrewSay(sayVoice), 'מצטערים, אירעה תקלה. נסו להתקשר שוב מאוחר יותר.');
       vr.hangup();
       res.status(200).type('text/xml').send(vr.toString());
     } else {

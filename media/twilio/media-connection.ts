@@ -13,7 +13,7 @@ import type { Logger } from '../../server/logger.ts';
 import type { StreamTokens } from './stream-token.ts';
 import { decodePayload, parseInbound, type StartMessage } from './messages.ts';
 import type { CallFactory, CallHandler } from './call-handler.ts';
-import { STREAM_PARAMS } from './stream-params.ts';
+import { boundParams, STREAM_PARAMS } from './stream-params.ts';
 import type { Metrics } from '../../server/metrics.ts';
 
 /** How many bad frames of one call are logged one by one before only every 100th is. */
@@ -112,7 +112,7 @@ export class MediaConnection {
     if (this.#state !== 'connected') return this.#bad('duplicate-start', 'second start on one socket');
     const { callSid, customParameters } = msg.start;
     const { [STREAM_PARAMS.token]: token, ...visibleParams } = customParameters;
-    const verdict = this.#deps.tokens.consume(token, callSid);
+    const verdict = this.#deps.tokens.consume(token, callSid, boundParams(visibleParams));
     this.#log = this.#deps.logger.child({ callSid, streamSid: msg.streamSid });
     if (!verdict.ok) {
       this.#state = 'ended';

@@ -40,11 +40,15 @@ export class StreamTokens {
     this.#now = opts.now ?? Date.now;
   }
 
-  /** A fresh token bound to `callSid`. */
-  issue(callSid: string): string {
+  /**
+   * A fresh token bound to `callSid` and to the `bound` parameters (the agent, the caller's
+   * numbers): a socket that presents other values for them is refused like a forged token, so a
+   * caller cannot pick another tenant's agent.
+   */
+  issue(callSid: string, bound: Readonly<Record<string, string>> = {}): string {
     const issuedAt = this.#now().toString(36);
     const nonce = randomBytes(9).toString('base64url');
-    const token = `${issuedAt}.${nonce}.${this.#mac(callSid, issuedAt, nonce)}`;
+    const token = `${issuedAt}.${nonce}.${this.#mac(callSid, issuedAt, nonce, bound)}`;
     this.#pending.set(token, this.#now());
     return token;
   }
@@ -53,13 +57,17 @@ export class StreamTokens {
    * Accepts a token once. `callSid` is the one Twilio reports in `start`; a token issued for
    * another call is refused as forged.
    */
-  consume(token: string | undefined, callSid: string): { ok: true } | { ok: false; reason: TokenRefusal } {
+  consume(
+    token: string | undefined,
+    callSid: string,
+    bound: Readonly<Record<string, string>> = {},
+  ): { ok: true } | { ok: false; reason: TokenRefusal } {
     this.#sweep();
     if (!token) return { ok: false, reason: 'missing' };
     const parts = token.split('.');
     if (parts.length !== 3) return { ok: false, reason: 'malformed' };
     const [issuedAt, nonce, mac] = parts as [string, string, string];
-    const expected = Buffer.from(this.#mac(callSid, issuedAt, nonce));
+    const expected = Buffer.from(this.#mac(callSid, issuedAt, nonce, bound));
     const given = Buffer.from(mac);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'forged' };
     const issuedMs = parseInt(issuedAt, 36);
@@ -78,8 +86,10 @@ export class StreamTokens {
     return n;
   }
 
-  #mac(callSid: string, issuedAt: string, nonce: string): string {
-    return createHmac('sha256', this.#key).update(`${callSid}.${issuedAt}.${nonce}`).digest('base64url');
+  #mac(callSid: string, issuedAt: string, nonce: string, bound: Readonly<Record<string, string>>): string {
+    const h = createHmac('sha256', this.#key).update(`${callSid}.${issuedAt}.${nonce}`);
+    for (const name of Object.keys(bound).sort()) h.update(`\n${name}=${bound[name]}`);
+    return h.digest('base64url');
   }
 
   #sweep(): void {

@@ -3,21 +3,7 @@
  * agent (a backchannel), or digits being dictated that must not be cut off. Pure.
  */
 
-/** Short acknowledgements callers make while listening (BACKCHANNEL_WORDS overrides them). */
-export const DEFAULT_BACKCHANNEL_WORDS: readonly string[] = [
-  'כן',
-  'אהה',
-  'אה',
-  'מממ',
-  'ממ',
-  'נכון',
-  'בסדר',
-  'אוקיי',
-  'אוקי',
-  'יופי',
-  'טוב',
-  'ברור',
-];
+export { DEFAULT_BACKCHANNEL_WORDS } from '../../config/defaults.ts';
 
 /** Most words an utterance may have and still be a backchannel ("כן כן", "אה נכון"). */
 const MAX_BACKCHANNEL_WORDS = 3;

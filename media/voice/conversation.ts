@@ -3,7 +3,7 @@
  * "said" is only what the caller actually heard: an interrupted reply is cut to the words that
  * played, followed by a marker so the model knows it was cut off.
  */
-import type { ChatMessage } from '../providers/types.ts';
+import type { ChatMessage, ToolCallRequest } from '../providers/types.ts';
 import type { HeardSegment } from './playout.ts';
 
 /** Appended to an interrupted reply in the history. */
@@ -14,11 +14,26 @@ const MAX_MESSAGES = 400;
 
 /** History of one call. */
 export class Conversation {
-  readonly #system: ChatMessage;
+  #system: ChatMessage;
   readonly #messages: ChatMessage[] = [];
 
   constructor(instructions: string) {
     this.#system = { role: 'system', content: instructions };
+  }
+
+  /** Replaces the system prompt (the CRM's context arrived). */
+  setInstructions(instructions: string): void {
+    this.#system = { role: 'system', content: instructions };
+  }
+
+  /** A model step that called tools: what it said first (if anything) and the calls. */
+  addToolCalls(text: string, calls: readonly ToolCallRequest[]): void {
+    this.#push({ role: 'assistant', content: text.trim(), toolCalls: calls.map((c) => ({ ...c })) });
+  }
+
+  /** A tool's answer to the call `toolCallId`. */
+  addToolResult(toolCallId: string, content: string): void {
+    this.#push({ role: 'tool', toolCallId, content });
   }
 
   addUser(text: string): void {
@@ -34,12 +49,15 @@ export class Conversation {
 
   /** Messages for the next request, system prompt first. A fresh array. */
   messages(): ChatMessage[] {
-    return [this.#system, ...this.#messages.map((m) => ({ ...m }))];
+    return [this.#system, ...this.#messages.map((m) => ({ ...m }) as ChatMessage)];
   }
 
   #push(m: ChatMessage): void {
     this.#messages.push(m);
-    if (this.#messages.length > MAX_MESSAGES) this.#messages.splice(0, this.#messages.length - MAX_MESSAGES);
+    if (this.#messages.length <= MAX_MESSAGES) return;
+    this.#messages.splice(0, this.#messages.length - MAX_MESSAGES);
+    // A tool answer whose call was dropped is refused by the API: the history starts after it.
+    while (this.#messages[0]?.role === 'tool') this.#messages.shift();
   }
 }
 

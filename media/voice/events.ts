@@ -12,6 +12,7 @@
  * Every event is JSON-serialisable through {@link serializeEvent}: audio buffers travel as their
  * length only (the call record stores what happened, not the waveform).
  */
+import type { EndingDecision } from '../../server/call-endings.ts';
 import type { ProviderErrorCode, ProviderName, ToolCallRequest } from '../providers/types.ts';
 
 /** What a reply is for: its kind decides how it may be interrupted and what it counts as. */
@@ -122,6 +123,8 @@ export type CallEvent =
       status?: number;
       content: string;
     }
+  /** The agent asked to end the call (end_call, transfer_call) once this reply has been heard. */
+  | { type: 'end-requested'; t: number; replyId: number; decision: EndingDecision }
   /** Token counts of one model request. */
   | { type: 'usage'; t: number; replyId: number; inputTokens: number; outputTokens: number }
   // ---------------------------------------------------------------- system

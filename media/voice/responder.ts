@@ -1,16 +1,18 @@
 /**
  * The responder: turns a committed caller turn into the agent's words. It keeps the conversation
- * (what the model sees: only what the caller actually heard of earlier replies), streams the
- * model's reply, cuts it into sentences as they complete, and says fixed lines (greeting,
- * fallback, apology). Each reply runs in its own scope: an interrupt aborts the model request.
+ * (what the model sees: only what the caller actually heard of earlier replies), runs the model
+ * turn (model-turn.ts: streamed text, tool calls, fillers) and says fixed lines (greeting,
+ * fallback, apology). Each reply runs in its own scope: an interrupt aborts its model request and
+ * any tool request in flight.
  *
- *   turn-committed ─► reply-started ─► milestone(llm-request, first-token) ─► sentence-text* ─► text-ended
+ *   turn-committed ─► reply-started ─► sentence-text* (+ tool-call/result, usage) ─► text-ended
  *                                       └─ error (model failure; the supervisor decides what follows)
  */
 import type { Conversation } from './conversation.ts';
 import type { CallEvent, EventOf, ReplyKind } from './events.ts';
+import { ModelTurn, SPEAKABLE } from './model-turn.ts';
 import type { Scope } from './scope.ts';
-import { SentenceSplitter } from './sentence-splitter.ts';
+import type { ToolRunner } from './tools.ts';
 import { ProviderError, type ReplyGenerator } from '../providers/types.ts';
 
 /** What the responder needs. */
@@ -19,18 +21,20 @@ export interface ResponderDeps {
   ending: Scope;
   generator: ReplyGenerator;
   history: Conversation;
+  tools?: ToolRunner;
+  maxToolRounds?: number;
+  fillers?: readonly string[];
+  fillerAfterMs?: number;
   emit: (e: CallEvent) => void;
   now: () => number;
 }
-
-/** Speech worth sending to TTS: anything with a letter or a digit (punctuation-only lines are not spoken). */
-const SPEAKABLE = /[\p{L}\p{N}]/u;
 
 /** Starts the agent's replies. */
 export class Responder {
   readonly #d: ResponderDeps;
   readonly #replies = new Map<number, Scope>();
   #replySeq = 0;
+  #fillerSeq = 0;
 
   constructor(deps: ResponderDeps) {
     this.#d = deps;
@@ -77,46 +81,54 @@ export class Responder {
   #answer(turn: EventOf<'turn-committed'>): void {
     if (this.#d.conversation.aborted) return;
     this.#d.history.addUser(turn.text);
-    const id = ++this.#replySeq;
+    const replyId = ++this.#replySeq;
     const scope = this.#d.conversation.child();
-    this.#replies.set(id, scope);
-    this.#d.emit({ type: 'reply-started', t: this.#d.now(), replyId: id, kind: 'answer', turn: turn.index });
-    scope.run((signal) => this.#stream(id, signal));
+    this.#replies.set(replyId, scope);
+    this.#d.emit({ type: 'reply-started', t: this.#d.now(), replyId, kind: 'answer', turn: turn.index });
+    const model = new ModelTurn({
+      replyId,
+      scope,
+      generator: this.#d.generator,
+      history: this.#d.history,
+      tools: this.#d.tools,
+      maxToolRounds: this.#d.maxToolRounds ?? 3,
+      fillerAfterMs: this.#d.fillerAfterMs ?? 1000,
+      nextFiller: () => this.#nextFiller(),
+      emit: this.#d.emit,
+      now: this.#d.now,
+    });
+    scope.run(() => this.#run(replyId, scope, model));
   }
 
-  async #stream(replyId: number, signal: AbortSignal): Promise<void> {
+  async #run(replyId: number, scope: Scope, model: ModelTurn): Promise<void> {
     const { emit, now } = this.#d;
-    const splitter = new SentenceSplitter();
-    let sentences = 0;
-    let firstToken = true;
-    const sentence = (text: string): void => {
-      if (signal.aborted || !SPEAKABLE.test(text)) return;
-      emit({ type: 'sentence-text', t: now(), replyId, index: sentences++, text });
-    };
     try {
-      const events = this.#d.generator.generate(this.#d.history.messages(), signal, {
-        onRequestSent: () => emit({ type: 'milestone', t: now(), replyId, what: 'llm-request' }),
-      });
-      for await (const ev of events) {
-        if (signal.aborted) break;
-        if (ev.type === 'usage') {
-          emit({ type: 'usage', t: now(), replyId, inputTokens: ev.inputTokens, outputTokens: ev.outputTokens });
-        } else if (ev.type === 'text' && ev.text) {
-          if (firstToken) emit({ type: 'milestone', t: now(), replyId, what: 'first-token' });
-          firstToken = false;
-          for (const s of splitter.push(ev.text)) sentence(s);
-        }
-      }
-      if (!signal.aborted) for (const s of splitter.flush()) sentence(s);
+      await model.run();
     } catch (err) {
       const e = err instanceof ProviderError ? err : new ProviderError('llm', 'UNKNOWN', String(err), { cause: err });
       // Whatever complete sentences came before the failure still get spoken.
-      if (!signal.aborted && e.code !== 'ABORTED') {
+      if (!scope.aborted && e.code !== 'ABORTED') {
         const { code, retryable, permanent, message } = e;
-        emit({ type: 'error', t: now(), provider: 'llm', code, retryable, permanent, message, replyId, sentences });
+        emit({
+          type: 'error',
+          t: now(),
+          provider: 'llm',
+          code,
+          retryable,
+          permanent,
+          message,
+          replyId,
+          sentences: model.sentences,
+        });
       }
     } finally {
-      if (!signal.aborted) emit({ type: 'text-ended', t: now(), replyId, sentences });
+      if (!scope.aborted) emit({ type: 'text-ended', t: now(), replyId, sentences: model.sentences });
     }
+  }
+
+  /** Fillers rotate, so the caller never hears the same one twice in a row. */
+  #nextFiller(): string | undefined {
+    const list = this.#d.fillers ?? [];
+    return list.length ? list[this.#fillerSeq++ % list.length] : undefined;
   }
 }

@@ -8,6 +8,8 @@ import type { VoiceConfig } from '../../config/config.ts';
 import type { Logger } from '../../server/logger.ts';
 import type { Metrics } from '../../server/metrics.ts';
 import { MemoryCallEndings, type CallEndings } from '../../server/call-endings.ts';
+import { CrmClient } from '../../server/crm-client.ts';
+import { loadAgents, type Agents } from '../../config/agents.ts';
 import type { CallFactory } from '../twilio/call-handler.ts';
 import { ProviderClients } from '../providers/clients.ts';
 import { GoogleSpeechRecognizer } from '../providers/google-stt.ts';
@@ -29,7 +31,7 @@ export interface VoiceRuntime {
 export function createVoiceServices(
   voice: VoiceConfig,
   logger: Logger,
-  opts: { endings?: CallEndings } = {},
+  opts: { endings?: CallEndings; webhookSecret?: string } = {},
 ): VoiceRuntime {
   const clients = new ProviderClients(voice);
   const synthesizer = new GoogleSynthesizer(clients, voice);
@@ -46,12 +48,28 @@ export function createVoiceServices(
       synthesizer,
       cachedSynthesizer: new SynthesisCache(synthesizer, { voice: voice.ttsVoice, maxEntries: 32 }),
       endings: opts.endings ?? new MemoryCallEndings(),
+      crm: new CrmClient(opts.webhookSecret),
     },
     close: () => clients.close(),
   };
 }
 
-/** The CallFactory that gives every accepted call a voice agent. */
-export function voiceCallFactory(services: VoiceServices, metrics?: Metrics): CallFactory {
-  return (ctx) => new VoiceCall(ctx, { ...services, metrics });
+/**
+ * The CallFactory that gives every accepted call a voice agent: the one `incoming_call` chose,
+ * read from the `<Parameter>`s the stream token is bound to (so it cannot be forged).
+ */
+export function voiceCallFactory(
+  services: VoiceServices,
+  opts: { metrics?: Metrics; agents?: Agents } = {},
+): CallFactory {
+  const agents = opts.agents ?? loadAgents(undefined, services.voice);
+  return (ctx) => {
+    const p = ctx.customParameters;
+    const agent = (p.agent && agents.byId.get(p.agent)) || agents.defaultAgent;
+    return new VoiceCall(
+      ctx,
+      { ...services, ...(opts.metrics ? { metrics: opts.metrics } : {}) },
+      { agent, from: p.from, to: p.to },
+    );
+  };
 }

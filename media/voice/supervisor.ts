@@ -52,6 +52,8 @@ export class Supervisor {
   readonly #unanswered = new Set<number>();
   #ending: { reason: EndReason; apologyId?: number } | undefined;
   #ttsBroken = false;
+  /** Endings the agent asked for (end_call, transfer_call), applied once their reply is over. */
+  readonly #requested = new Map<number, EndingDecision>();
   /** Some speech was synthesized on this call: the voice and the credentials are fine. */
   #voiceWorks = false;
   #ended = false;
@@ -74,6 +76,9 @@ export class Supervisor {
         return this.#onReplyEnded(e);
       case 'sentence-audio':
         this.#voiceWorks = true;
+        return;
+      case 'end-requested':
+        this.#requested.set(e.replyId, e.decision);
         return;
       default:
         return;
@@ -113,6 +118,13 @@ export class Supervisor {
     const ending = this.#ending;
     if (ending && e.replyId === ending.apologyId) {
       return void this.#hangup({ action: 'apology', heard: e.outcome === 'played' });
+    }
+    const requested = this.#requested.get(e.replyId);
+    if (requested && !ending) {
+      // The agent finished its last words (played, by marks; or the caller cut them): now hang up or transfer.
+      this.#ending = { reason: requested.action === 'transfer' ? 'transfer' : 'agent-hangup' };
+      this.#d.conversation.abort();
+      return void this.#hangup(requested);
     }
     if (ending || e.kind !== 'answer') return;
     const unanswered = this.#unanswered.delete(e.replyId);

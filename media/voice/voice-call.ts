@@ -12,7 +12,12 @@ import type { VoiceConfig } from '../../config/config.ts';
 import type { CallEndings } from '../../server/call-endings.ts';
 import type { Metrics } from '../../server/metrics.ts';
 import type { ReplyGenerator, SpeechRecognizer, Synthesizer } from '../providers/types.ts';
+import type { Agent } from '../../config/agents.ts';
+import type { CrmClient } from '../../server/crm-client.ts';
 import { CallBus, type Subscriber } from './bus.ts';
+import { backchannelSet } from './caller-words.ts';
+import { fetchCallerContext, fillTemplate } from './caller-context.ts';
+import { ToolRunner } from './tools.ts';
 import { realClock, type Clock } from './clock.ts';
 import { Conversation } from './conversation.ts';
 import type { EndReason } from './events.ts';
@@ -43,10 +48,19 @@ export interface VoiceServices {
   cachedSynthesizer: Synthesizer;
   /** Where the ending decision goes for `<Connect action>`. */
   endings: CallEndings;
+  /** Signed requests to the business's systems (context, tools). */
+  crm: CrmClient;
   metrics?: Metrics;
   /** Observers of every call event (call records); they must not throw or block. */
   observers?: readonly Subscriber[];
   clock?: Clock;
+}
+
+/** Who answers this call, and who is calling. */
+export interface CallSetup {
+  agent: Agent;
+  from: string | undefined;
+  to: string | undefined;
 }
 
 /** The CallHandler of the voice agent. */
@@ -62,7 +76,7 @@ export class VoiceCall implements CallHandler {
   #closing: Promise<void> | undefined;
   #stopped = false;
 
-  constructor(ctx: CallContext, s: VoiceServices) {
+  constructor(ctx: CallContext, s: VoiceServices, setup: CallSetup) {
     const v = s.voice;
     const log = ctx.logger;
     const clock = (this.#clock = s.clock ?? realClock);
@@ -85,9 +99,22 @@ export class VoiceCall implements CallHandler {
     }));
     const emit = bus.emit;
 
+    const { agent } = setup;
     this.#telemetry = new Telemetry(log, s.metrics, now);
-    const history = new Conversation(v.instructions);
-    const responder = new Responder({ conversation, ending, generator: s.generator, history, emit, now });
+    const history = new Conversation(fillTemplate(agent.instructions, {}));
+    const tools = new ToolRunner(agent, s.crm, { callSid: ctx.callSid, to: setup.to });
+    const responder = new Responder({
+      conversation,
+      ending,
+      generator: s.generator,
+      history,
+      tools,
+      maxToolRounds: agent.maxToolRounds,
+      fillers: agent.fillers,
+      fillerAfterMs: v.fillerAfterMs,
+      emit,
+      now,
+    });
     this.#player = new Player({
       streamSid: ctx.streamSid,
       send: ctx.send,
@@ -100,21 +127,22 @@ export class VoiceCall implements CallHandler {
       player: this.#player,
       synthesizer: s.synthesizer,
       cachedSynthesizer: s.cachedSynthesizer,
-      voice: undefined,
+      voice: agent.voice,
       emit,
       now,
     });
+    const words = agent.backchannelWords ?? v.backchannelWords;
     const turnTaker = new TurnTaker(
       {
         bargeIn: v.bargeIn,
         eouMs: v.eouMs,
-        eouDigitsMs: v.eouMs,
+        eouDigitsMs: Math.max(v.eouDigitsMs, v.eouMs),
         fastCommitSilenceMs: FAST_COMMIT_SILENCE_MS,
         finalGraceMs: FINAL_GRACE_MS,
-        minConfidence: 0,
-        backchannelWords: undefined,
-        backchannelHoldMs: 1200,
-        dtmfTimeoutMs: 2000,
+        minConfidence: v.sttMinConfidence,
+        backchannelWords: words.length ? backchannelSet(words) : undefined,
+        backchannelHoldMs: v.backchannelHoldMs,
+        dtmfTimeoutMs: v.dtmfTimeoutMs,
       },
       { scope: conversation, emit, now },
     );
@@ -132,6 +160,7 @@ export class VoiceCall implements CallHandler {
       conversation,
       recognizer: s.recognizer,
       detector: { vadRms: v.vadRms, eouMs: v.eouMs, bargeInMinMs: v.bargeInMinMs },
+      hints: agent.sttHints,
       emit,
       now,
       log,
@@ -141,7 +170,20 @@ export class VoiceCall implements CallHandler {
       bus.subscribe((e) => stage.handle(e));
     }
     for (const observer of s.observers ?? []) bus.subscribe(observer);
-    responder.say(v.greeting, 'greeting');
+
+    // The greeting waits for the caller's record (at most the agent's context timeout).
+    conversation.run(async (signal) => {
+      const identity = { callSid: ctx.callSid, from: setup.from, to: setup.to, agentId: agent.id };
+      const context = await fetchCallerContext(agent, identity, s.crm, signal, (reason, detail, status) => {
+        log.warn('CONTEXT_FAILED', { agentId: agent.id, reason, detail, status });
+      });
+      if (signal.aborted) return;
+      const vars = context.variables;
+      const instructions = fillTemplate(agent.instructions, vars);
+      history.setInstructions(context.instructions ? `${instructions}\n\n${context.instructions}` : instructions);
+      if (context.hints.length) this.#listener.setHints([...agent.sttHints, ...context.hints]);
+      responder.say(fillTemplate(agent.greeting, vars), 'greeting');
+    });
   }
 
   onAudio(frame: InboundAudio): void {

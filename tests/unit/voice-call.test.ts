@@ -14,6 +14,8 @@ import {
 import { parseConfig } from '../../config/config.ts';
 import { createLogger, MemoryTransport } from '../../server/logger.ts';
 import { MemoryCallEndings } from '../../server/call-endings.ts';
+import { CrmClient } from '../../server/crm-client.ts';
+import { loadAgents } from '../../config/agents.ts';
 
 const SPEECH = Buffer.alloc(160, 0x00); // full-scale μ-law: loud
 const QUIET = Buffer.alloc(160, 0xff); // μ-law silence
@@ -42,6 +44,7 @@ function setup() {
     synthesizer: { synthesize: async () => ({ mulaw: Buffer.alloc(800, 0x55), synthMs: 1 }) },
     cachedSynthesizer: { synthesize: async () => ({ mulaw: Buffer.alloc(800, 0x55), synthMs: 1 }) },
     endings: new MemoryCallEndings(),
+    crm: new CrmClient(undefined),
   };
   const sent: string[] = [];
   const hangups: string[] = [];
@@ -54,7 +57,8 @@ function setup() {
     bufferedAmount: () => 0,
     hangup: (reason) => hangups.push(reason),
   };
-  const call = new VoiceCall(ctx, services);
+  const agent = loadAgents(undefined, services.voice).defaultAgent;
+  const call = new VoiceCall(ctx, services, { agent, from: undefined, to: undefined });
   const frames = async (audio: Buffer, n: number) => {
     for (let i = 0; i < n; i++) {
       call.onAudio({ mulaw: audio, timestamp: undefined, chunk: undefined });

@@ -63,7 +63,6 @@ export class TwilioHandshakeError extends Error {
   }
 }
 
-
 /** The caller side of one media stream. Create with {@link TwilioMediaClient.connect}. */
 export class TwilioMediaClient {
   /** The stream's id, sent in `start` and expected on everything the gateway sends. */

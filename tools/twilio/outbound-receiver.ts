@@ -9,7 +9,6 @@ import { PlayoutBuffer } from './playout-buffer.ts';
 import type { ClientEventDetails, EventOf, Timeline } from './timeline.ts';
 import { BYTES_PER_MS } from '../../media/audio/format.ts';
 
-
 /** What the receiver needs from its owner. */
 export interface OutboundReceiverHooks {
   /** Stream clock in ms. */
