@@ -218,7 +218,13 @@ async function main(): Promise<void> {
   // A call must never be taken down by a stray rejection from an SDK (the Google clients leave
   // some behind when credentials are missing): log it and carry on.
   process.on('unhandledRejection', (reason) => logFault('UNHANDLED_REJECTION', reason));
-  process.on('uncaughtException', (err) => logFault('UNCAUGHT_EXCEPTION', err));
+  // After an uncaught exception the process is in an unknown state: stop taking calls, let the
+  // calls in progress finish, then exit (the process manager starts a fresh one).
+  let drainOnFault: (() => void) | undefined;
+  process.on('uncaughtException', (err) => {
+    logFault('UNCAUGHT_EXCEPTION', err);
+    drainOnFault?.();
+  });
 
   const metrics = createMetrics();
   const endings = new MemoryCallEndings();
@@ -237,6 +243,7 @@ async function main(): Promise<void> {
       });
     },
   });
+  drainOnFault = () => gateway.drain.begin('uncaughtException');
   process.on('SIGTERM', () => gateway.drain.onSignal('SIGTERM'));
   process.on('SIGINT', () => gateway.drain.onSignal('SIGINT'));
 

@@ -51,6 +51,17 @@ export class Drain {
       this.#deps.exit(1);
       return;
     }
+    this.begin(signal);
+  }
+
+  /**
+   * Starts draining for `reason` (a signal, or `uncaughtException`: the process is in an unknown
+   * state, so it takes no new calls and exits once the calls in progress end). A no-op when a
+   * drain is already running.
+   */
+  begin(reason: string): void {
+    if (this.#draining) return;
+    const signal = reason;
     this.#draining = true;
     this.#deps.logger.info('DRAIN_START', {
       signal,

@@ -1,6 +1,12 @@
 import net from 'node:net';
 import WebSocket from 'ws';
-import { spawnGateway, startGatewayChild, type GatewayChild, type GatewayProcess } from '../../tools/gateway-child.ts';
+import {
+  REPO_ROOT,
+  spawnGateway,
+  startGatewayChild,
+  type GatewayChild,
+  type GatewayProcess,
+} from '../../tools/gateway-child.ts';
 import { parseConnectStream } from '../helpers/twiml.ts';
 import {
   startFakeStt,
@@ -220,5 +226,26 @@ describe('drain on SIGTERM', () => {
     expect(code).toBe(1);
     expect(g.logs.some((r) => r.message === 'DRAIN_FORCED')).toBe(true);
     call.terminate();
+  });
+
+  it('after an uncaught exception: logged, no new calls (drain), exit once the call in progress ends', async () => {
+    const g = await started({
+      ...emulators,
+      NODE_OPTIONS: `--import=${REPO_ROOT}tests/fixtures/uncaught-fault.mjs`,
+    });
+    const call = await openCall(g.port, 'CA00000000000000000000000000000fa1');
+    await g.waitForLog('WS_START');
+    g.signal('SIGUSR2');
+    const fault = await g.waitForLog('UNCAUGHT_EXCEPTION', 10_000);
+    expect(String(fault['error'])).toContain('injected fault');
+    await g.waitForLog('DRAIN_START', 5000, (r) => r['signal'] === 'uncaughtException');
+    expect((await fetch(`${g.url}/healthz`)).status).toBe(503);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(call.readyState).toBe(WebSocket.OPEN); // the call in progress goes on
+    expect(g.hasExited()).toBe(false);
+    call.close(1000);
+    const exit = await g.exited;
+    expect(exit.code).toBe(0);
+    expect(g.logs.some((r) => r['message'] === 'DRAIN_DONE')).toBe(true);
   });
 });

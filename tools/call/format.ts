@@ -55,6 +55,7 @@ export function formatSummary(report: CallReport, outPath?: string): string[] {
         );
     }
   }
+  if (report.next) lines.push(`next: ${describeNext(report.next)}`);
   for (const n of report.notes) lines.push(`note: ${n}`);
   if (report.ok)
     lines.push(`result: OK (call completed, no violations, the caller heard ${seconds(report.heard.length)})`);
@@ -76,4 +77,18 @@ function formatTurn(t: TurnReport): string {
 
 function seconds(mulawBytes: number): string {
   return `${(mulawBytes / 8000).toFixed(2)} s`;
+}
+
+/** "Twilio says … then dials +972… (caller ID …, digits …)" */
+export function describeNext(n: NonNullable<CallReport['next']>): string {
+  const said = n.say.map((s) => `says "${s.text}"${s.voice ? ` (${s.voice})` : ''}, then `).join('');
+  if (n.action === 'dial' && n.dial) {
+    const extra = [
+      n.dial.callerId ? `caller ID ${n.dial.callerId}` : '',
+      n.dial.sendDigits ? `digits ${n.dial.sendDigits}` : '',
+      n.dial.url ? 'whispers a summary to whoever answers' : '',
+    ].filter(Boolean);
+    return `Twilio ${said}dials ${n.dial.number}${extra.length ? ` (${extra.join(', ')})` : ''}`;
+  }
+  return `Twilio ${said}${n.action === 'hangup' ? 'hangs up' : 'has nothing more to do (the call ends)'}`;
 }

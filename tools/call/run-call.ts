@@ -13,6 +13,7 @@ import { TwilioHandshakeError, TwilioMediaClient } from '../twilio/media-client.
 import {
   callStatusParams,
   randomSid,
+  readNextStep,
   streamStatusParams,
   twilioSignature,
   voiceParams,
@@ -70,6 +71,7 @@ export async function runCall(options: CallOptions): Promise<CallReport> {
     turns: [],
     violations: [],
     webhooks,
+    next: undefined,
     close: undefined,
     heard: Buffer.alloc(0),
     clientEvents: [],
@@ -156,13 +158,21 @@ export async function runCall(options: CallOptions): Promise<CallReport> {
     const detail = `${close.code}${close.reason ? ` "${close.reason}"` : ''}`;
     if (close.code === 1000) notes.push(`the gateway hung up (${detail})`);
     else early.push(`the gateway closed the media socket early with ${detail}`);
-    if (twiml.connectAction)
-      await post(
+    if (twiml.connectAction) {
+      const action = await post(
         'stream_ended (<Connect action>)',
         resolveUrl(twiml.connectAction),
         voiceParams(id, 'in-progress'),
         200,
       );
+      if (action.status === 200) {
+        try {
+          report.next = readNextStep(action.body);
+        } catch (err) {
+          early.push(`stream_ended: ${(err as Error).message}`);
+        }
+      }
+    }
   }
   await post(
     'call_status completed',

@@ -2,6 +2,7 @@
 import type { ClientEvent, CloseInfo, RecordedViolation } from '../twilio/media-client.ts';
 import type { CallEvent } from './call-timeline.ts';
 import type { WebhookResult } from './twilio-requests.ts';
+import type { NextStep } from '../twilio/twilio-http.ts';
 
 /** What the simulated caller does. Only `base` and `audio` are required. */
 export interface CallOptions {
@@ -115,6 +116,8 @@ export interface CallReport {
   violations: RecordedViolation[];
   /** incoming_call, stream_status (started/stopped), stream_ended (if the gateway hung up), call_status. */
   webhooks: WebhookResult[];
+  /** What Twilio does after the gateway ended the stream (its `<Connect action>` answer). */
+  next: NextStep | undefined;
   close: CloseInfo | undefined;
   /** What the caller heard: 8 kHz μ-law, played audio only. */
   heard: Buffer;

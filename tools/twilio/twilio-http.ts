@@ -136,3 +136,51 @@ export function readStreamTwiml(xml: string): StreamTwiml {
     parameters,
   };
 }
+
+/** What Twilio does after `<Connect>` ends, read from the `<Connect action>` answer. */
+export interface NextStep {
+  /** `hangup`: the call ends; `dial`: the caller is connected to `dial.number`; `none`: nothing Twilio would act on. */
+  action: 'hangup' | 'dial' | 'none';
+  /** Text of `<Say>` elements said first (with their voice). */
+  say: Array<{ text: string; voice: string | undefined; language: string | undefined }>;
+  dial?: { number: string; callerId?: string; sendDigits?: string; url?: string };
+}
+
+/**
+ * Reads the answer to `<Connect action>`: the `<Say>`s, then `<Dial><Number>` or `<Hangup/>`.
+ * @throws Error when the answer is not a TwiML `<Response>`.
+ */
+export function readNextStep(xml: string): NextStep {
+  let doc: unknown;
+  try {
+    doc = parser.parse(xml, true);
+  } catch (err) {
+    throw new Error(`the answer is not well-formed XML (${(err as Error).message.split('\n')[0]})`, { cause: err });
+  }
+  const response = element((doc as XmlNode)?.['Response']);
+  if (!response) throw new Error('no <Response> element');
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const says = ([] as unknown[]).concat(response['Say'] ?? []);
+  const say = says.map((s) =>
+    typeof s === 'string'
+      ? { text: s, voice: undefined, language: undefined }
+      : { text: String((s as XmlNode)?.['#text'] ?? ''), voice: text((s as XmlNode)?.['voice']), language: text((s as XmlNode)?.['language']) },
+  );
+  const dial = element(response['Dial']);
+  if (dial) {
+    const n = dial['Number'];
+    const num = typeof n === 'string' ? { '#text': n } : element(n);
+    const number = text(num?.['#text']) ?? '';
+    return {
+      action: 'dial',
+      say,
+      dial: {
+        number,
+        ...(text(dial['callerId']) ? { callerId: text(dial['callerId'])! } : {}),
+        ...(text(num?.['sendDigits']) ? { sendDigits: text(num?.['sendDigits'])! } : {}),
+        ...(text(num?.['url']) ? { url: text(num?.['url'])! } : {}),
+      },
+    };
+  }
+  return { action: 'Hangup' in response ? 'hangup' : 'none', say };
+}
