@@ -6,7 +6,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'coverage/**', 'tools/bench/results/**', 'data/**'] },
+  { ignores: ['node_modules/**', 'coverage/**', 'tools/bench/results/**', 'data/**', 'tests/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -220,10 +220,10 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => logFault('UNHANDLED_REJECTION', reason));
   // After an uncaught exception the process is in an unknown state: stop taking calls, let the
   // calls in progress finish, then exit (the process manager starts a fresh one).
-  let drainOnFault: (() => void) | undefined;
+  const onFault: { drain?: () => void } = {};
   process.on('uncaughtException', (err) => {
     logFault('UNCAUGHT_EXCEPTION', err);
-    drainOnFault?.();
+    onFault.drain?.();
   });
 
   const metrics = createMetrics();
@@ -243,7 +243,7 @@ async function main(): Promise<void> {
       });
     },
   });
-  drainOnFault = () => gateway.drain.begin('uncaughtException');
+  onFault.drain = () => gateway.drain.begin('uncaughtException');
   process.on('SIGTERM', () => gateway.drain.onSignal('SIGTERM'));
   process.on('SIGINT', () => gateway.drain.onSignal('SIGINT'));
 
