@@ -164,7 +164,11 @@ export function readNextStep(xml: string): NextStep {
   const say = says.map((s) =>
     typeof s === 'string'
       ? { text: s, voice: undefined, language: undefined }
-      : { text: String((s as XmlNode)?.['#text'] ?? ''), voice: text((s as XmlNode)?.['voice']), language: text((s as XmlNode)?.['language']) },
+      : {
+          text: String((s as XmlNode)?.['#text'] ?? ''),
+          voice: text((s as XmlNode)?.['voice']),
+          language: text((s as XmlNode)?.['language']),
+        },
   );
   const dial = element(response['Dial']);
   if (dial) {
