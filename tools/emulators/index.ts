@@ -28,3 +28,5 @@ export type {
 } from './openai.ts';
 export { DEFAULT_OPENAI_MODELS, ALL_REASONING_EFFORTS } from './openai-models.ts';
 export type { FakeModelSpec, ReasoningEffortValue } from './openai-models.ts';
+export { startFakeCrm, CRM_PATHS } from './crm.ts';
+export type { CrmRequest, CrmRouteBehaviour, CrmRouteName, FakeCrm, FakeCrmOptions, SignatureCheck } from './crm.ts';
