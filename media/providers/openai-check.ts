@@ -1,13 +1,15 @@
 /**
- * Preflight check of the OpenAI configuration: does the configured model exist for this key?
+ * Preflight checks of the OpenAI configuration: does the configured model exist for this key
  * (`GET /v1/models/{id}`: a retired or mistyped OPENAI_MODEL answers 404 here before any caller
- * hears the fallback line.)
+ * hears the fallback line), and does one short streamed completion with the configured parameters
+ * give its first token in time?
  */
 import { NotFoundError } from 'openai';
 import type { VoiceConfig } from '../../config/config.ts';
 import type { ProviderClients } from './clients.ts';
 import { fromOpenAIError, providerError } from './errors.ts';
-import type { ProviderError } from './types.ts';
+import { ProviderError } from './types.ts';
+import type { ReplyGenerator } from './types.ts';
 
 /** Outcome of {@link openaiModelCheck}. */
 export type OpenAIModelCheck =
@@ -47,4 +49,46 @@ export async function openaiModelCheck(
       };
     return { ok: false, ms: ms(), error: fromOpenAIError(err, [config.openaiApiKey]) };
   }
+}
+
+/** Outcome of {@link openaiFirstTokenCheck}. */
+export type OpenAIFirstTokenCheck =
+  { ok: true; firstTokenMs: number; text: string } | { ok: false; error: ProviderError; ms: number };
+
+/** The short question the first-token check asks (Hebrew, answered in a few words). */
+export const FIRST_TOKEN_PROMPT = 'ענה במילה אחת: באיזו שפה אנחנו מדברים?';
+
+/**
+ * Streams one short completion through `generator` (the real one, so OPENAI_MODEL,
+ * OPENAI_REASONING_EFFORT, OPENAI_MAX_COMPLETION_TOKENS and the watchdogs all apply) and measures
+ * the time from the request to the first text. Never throws: the generator's ProviderError comes
+ * back as `{ ok: false, error }` — TIMEOUT when no first token came within LLM_FIRST_TOKEN_TIMEOUT_MS,
+ * BAD_REQUEST naming the refused setting, AUTH, QUOTA…; an answer without any text is UNKNOWN.
+ */
+export async function openaiFirstTokenCheck(
+  generator: ReplyGenerator,
+  opts: { signal?: AbortSignal } = {},
+): Promise<OpenAIFirstTokenCheck> {
+  const started = performance.now();
+  const ms = (): number => Math.round(performance.now() - started);
+  let firstTokenMs: number | undefined;
+  let text = '';
+  try {
+    const messages = [{ role: 'user' as const, content: FIRST_TOKEN_PROMPT }];
+    for await (const e of generator.generate(messages, opts.signal ?? new AbortController().signal)) {
+      if (e.type !== 'text') continue;
+      firstTokenMs ??= ms();
+      text += e.text;
+    }
+  } catch (err) {
+    const error = err instanceof ProviderError ? err : providerError('llm', 'UNKNOWN', String(err), { cause: err });
+    return { ok: false, error, ms: ms() };
+  }
+  if (firstTokenMs === undefined) {
+    const error = opts.signal?.aborted
+      ? providerError('llm', 'ABORTED', undefined)
+      : providerError('llm', 'UNKNOWN', 'the completion ended without any text');
+    return { ok: false, error, ms: ms() };
+  }
+  return { ok: true, firstTokenMs, text };
 }

@@ -5,7 +5,7 @@
  */
 import { parseConfig } from '../../config/config.ts';
 import { ProviderClients } from '../../media/providers/clients.ts';
-import { openaiModelCheck } from '../../media/providers/openai-check.ts';
+import { FIRST_TOKEN_PROMPT, openaiFirstTokenCheck, openaiModelCheck } from '../../media/providers/openai-check.ts';
 import { OpenAIReplyGenerator } from '../../media/providers/openai-llm.ts';
 import { ProviderError } from '../../media/providers/types.ts';
 import type { ChatMessage, GenerationEvent, ToolSpec } from '../../media/providers/types.ts';
@@ -409,5 +409,33 @@ describe('openaiModelCheck', () => {
     await fake.close();
     const r = await openaiModelCheck(clients, config, { timeoutMs: 2000 });
     expect(r).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
+  });
+});
+
+describe('openaiFirstTokenCheck', () => {
+  test('one short completion with the configured parameters: the time to its first text', async () => {
+    const { fake, llm } = await setup({ chunks: ['עב', 'רית'], firstTokenDelayMs: 120 });
+    const r = await openaiFirstTokenCheck(llm);
+    expect(r).toMatchObject({ ok: true, text: 'עברית' });
+    if (r.ok) expect(r.firstTokenMs).toBeGreaterThanOrEqual(100);
+    expect(fake.requests[0]!.body).toMatchObject({
+      messages: [{ role: 'user', content: FIRST_TOKEN_PROMPT }],
+      reasoning_effort: 'none',
+      max_completion_tokens: 1024,
+    });
+  });
+
+  test('no first token within LLM_FIRST_TOKEN_TIMEOUT_MS: TIMEOUT', async () => {
+    const { llm } = await setup({ firstTokenDelayMs: 5000 }, { LLM_FIRST_TOKEN_TIMEOUT_MS: '150' });
+    expect(await openaiFirstTokenCheck(llm)).toMatchObject({ ok: false, error: { code: 'TIMEOUT' } });
+  });
+
+  test('a refused parameter: BAD_REQUEST naming the setting; an answer without text: UNKNOWN', async () => {
+    const { llm } = await setup({}, { OPENAI_REASONING_EFFORT: 'max' });
+    const refused = await openaiFirstTokenCheck(llm);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    if (!refused.ok) expect(refused.error.message).toMatch(/OPENAI_REASONING_EFFORT=max/);
+    const empty = await setup({ chunks: [] });
+    expect(await openaiFirstTokenCheck(empty.llm)).toMatchObject({ ok: false, error: { code: 'UNKNOWN' } });
   });
 });
