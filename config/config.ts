@@ -5,6 +5,7 @@
  * variables, such as GOOGLE_APPLICATION_CREDENTIALS, themselves).
  */
 import { z } from 'zod';
+import type { ReasoningEffort } from 'openai/resources/shared';
 import { DEFAULT_BACKCHANNEL_WORDS } from './defaults.ts';
 
 const DEFAULT_GREETING = 'שלום, הגעתם לנציג הדיגיטלי. איך אפשר לעזור?';
@@ -90,6 +91,25 @@ const trustProxy = z
 
 const logLevels = ['error', 'warn', 'info', 'debug'] as const;
 
+/**
+ * OPENAI_REASONING_EFFORT values: the installed SDK's `ReasoningEffort` (the type check below fails
+ * the build when the SDK adds or drops one), plus `omit` = do not send the parameter (models and
+ * OpenAI-compatible servers that do not reason refuse it).
+ */
+const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const;
+type SdkEffort = NonNullable<ReasoningEffort>;
+// Both directions: every SDK value is listed here, and nothing here is unknown to the SDK.
+const _effortsMatchSdk: [SdkEffort, (typeof REASONING_EFFORTS)[number]] extends [
+  (typeof REASONING_EFFORTS)[number],
+  SdkEffort,
+]
+  ? true
+  : never = true;
+void _effortsMatchSdk;
+
+/** A reasoning effort to send as `reasoning_effort`, or `omit`. */
+export type OpenAIReasoningEffort = (typeof REASONING_EFFORTS)[number] | 'omit';
+
 /** The schema: variable name → parser with default. Keys are exactly the environment names. */
 const schema = z.object({
   PORT: wholeNumber('a TCP port').pipe(z.number().max(65535, 'expected a port from 0 to 65535')).default(5000),
@@ -116,7 +136,12 @@ const schema = z.object({
     .default(290_000),
   TTS_VOICE: z.string().trim().min(1).default('he-IL-Wavenet-A'),
   TTS_TIMEOUT_MS: wholeNumber('milliseconds').default(5000),
-  OPENAI_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
+  // A current, fast model the installed SDK does not list as deprecated (tests/unit/openai-default-model.test.ts).
+  OPENAI_MODEL: z.string().trim().min(1).default('gpt-5.4-mini'),
+  // 'none': no reasoning tokens before the first word, so the first token comes as fast as from a chat model.
+  OPENAI_REASONING_EFFORT: z.enum([...REASONING_EFFORTS, 'omit']).default('none'),
+  // 0 = not sent. Counts reasoning tokens too; a phone answer is a sentence or two (~100 tokens).
+  OPENAI_MAX_COMPLETION_TOKENS: wholeNumber('tokens').default(1024),
   LLM_FIRST_TOKEN_TIMEOUT_MS: wholeNumber('milliseconds').default(4000),
   LLM_IDLE_TIMEOUT_MS: wholeNumber('milliseconds').default(3000),
   AGENT_GREETING: z.string().trim().min(1).default(DEFAULT_GREETING),
@@ -188,6 +213,10 @@ export interface VoiceConfig {
   readonly ttsVoice: string;
   readonly ttsTimeoutMs: number;
   readonly openaiModel: string;
+  /** Sent as `reasoning_effort` unless `omit`. */
+  readonly openaiReasoningEffort: OpenAIReasoningEffort;
+  /** Sent as `max_completion_tokens` unless 0 (never `max_tokens`, which reasoning models refuse). */
+  readonly openaiMaxCompletionTokens: number;
   readonly llmFirstTokenTimeoutMs: number;
   readonly llmIdleTimeoutMs: number;
   readonly greeting: string;
@@ -276,6 +305,8 @@ function toConfig(e: Env): Config {
       ttsVoice: e.TTS_VOICE,
       ttsTimeoutMs: e.TTS_TIMEOUT_MS,
       openaiModel: e.OPENAI_MODEL,
+      openaiReasoningEffort: e.OPENAI_REASONING_EFFORT,
+      openaiMaxCompletionTokens: e.OPENAI_MAX_COMPLETION_TOKENS,
       llmFirstTokenTimeoutMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
       llmIdleTimeoutMs: e.LLM_IDLE_TIMEOUT_MS,
       greeting: e.AGENT_GREETING,

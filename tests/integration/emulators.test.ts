@@ -1,22 +1,14 @@
 /**
- * The provider fakes, driven by the real SDK clients configured exactly as the gateway configures them.
+ * The Google provider fakes, driven by the real SDK clients configured exactly as the gateway configures them.
  * Audio is pushed much faster than real time: the STT fake counts audio time, not wall-clock time.
  */
 import { grpc } from 'google-gax';
 import { SpeechClient } from '@google-cloud/speech';
 import { TextToSpeechClient } from '@google-cloud/text-to-speech';
-import OpenAI from 'openai';
 import { MULAW_SILENCE, pcm16ToMulaw } from '../../media/audio/mulaw.ts';
 import { parseWav, wavPayload, WAV_FORMAT } from '../../media/audio/wav.ts';
-import {
-  DEFAULT_OPENAI_REPLY,
-  DEFAULT_STT_TRANSCRIPTS,
-  fakeTtsAudio,
-  startFakeOpenAI,
-  startFakeStt,
-  startFakeTts,
-} from '../../tools/emulators/index.ts';
-import type { FakeSttOptions, FakeTtsOptions, FakeOpenAIOptions } from '../../tools/emulators/index.ts';
+import { DEFAULT_STT_TRANSCRIPTS, fakeTtsAudio, startFakeStt, startFakeTts } from '../../tools/emulators/index.ts';
+import type { FakeSttOptions, FakeTtsOptions } from '../../tools/emulators/index.ts';
 
 // Everything a test opens is closed after it, even when an assertion failed half-way.
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -361,118 +353,5 @@ describe('fake Google TTS with the real TextToSpeechClient', () => {
     const { client } = await setup();
     const [res] = await client.listVoices({ languageCode: 'he-IL' });
     expect(res.voices?.map((v) => v.name)).toContain('he-IL-Wavenet-A');
-  });
-});
-
-describe('fake OpenAI with the real openai SDK', () => {
-  async function setup(opts: FakeOpenAIOptions = {}, maxRetries = 0) {
-    const fake = await startFakeOpenAI(opts);
-    const client = new OpenAI({ apiKey: 'test', baseURL: fake.baseURL, maxRetries });
-    cleanups.push(() => fake.close());
-    return { fake, client };
-  }
-  const messages = [{ role: 'user' as const, content: 'שלום' }];
-
-  test('streams the reply in small chunks that assemble to the full text', async () => {
-    const { fake, client } = await setup();
-    const stream = await client.chat.completions.create({
-      model: 'gpt-test',
-      stream: true,
-      messages,
-      stream_options: { include_usage: true },
-    });
-    let text = '';
-    let finish: string | null | undefined;
-    let usage: unknown;
-    let pieces = 0;
-    for await (const chunk of stream) {
-      const choice = chunk.choices[0];
-      if (choice?.delta?.content) pieces++;
-      text += choice?.delta?.content ?? '';
-      finish = choice?.finish_reason ?? finish;
-      usage = chunk.usage ?? usage;
-    }
-    expect(text).toBe(DEFAULT_OPENAI_REPLY);
-    expect(finish).toBe('stop');
-    expect(usage).toMatchObject({ total_tokens: expect.any(Number) });
-    expect(pieces).toBe(fake.requests[0]!.chunksSent);
-    expect(pieces).toBeGreaterThan(10);
-    expect(fake.requests[0]).toMatchObject({
-      path: '/v1/chat/completions',
-      abortedByClient: false,
-      body: { model: 'gpt-test', stream: true, messages },
-    });
-    expect(fake.requests[0]!.headers.authorization).toBe('Bearer test');
-  });
-
-  test('answers non-streaming requests with a JSON completion', async () => {
-    const { client } = await setup({ reply: () => ({ text: 'בסדר.' }) });
-    const res = await client.chat.completions.create({ model: 'gpt-test', messages });
-    expect(res.choices[0]?.message.content).toBe('בסדר.');
-  });
-
-  test('sees an abort in the middle of the stream as abortedByClient', async () => {
-    const { fake, client } = await setup({ reply: () => ({ chunkDelayMs: 20 }) });
-    const ac = new AbortController();
-    const stream = await client.chat.completions.create(
-      { model: 'gpt-test', stream: true, messages },
-      { signal: ac.signal },
-    );
-    let received = 0;
-    for await (const chunk of stream) {
-      if (chunk.choices[0]?.delta?.content && ++received === 2) ac.abort(); // barge-in
-    }
-    const rec = await fake.waitForAbort(0);
-    expect(rec.abortedByClient).toBe(true);
-    expect(rec.chunksSent).toBeLessThan(Array.from(DEFAULT_OPENAI_REPLY).length / 3);
-  });
-
-  test('keeps a stalled stream open until the client gives up', async () => {
-    const { fake, client } = await setup({ reply: () => ({ chunks: ['שלום', ' לך', '!'], stallAfterChunks: 2 }) });
-    const ac = new AbortController();
-    const stream = await client.chat.completions.create(
-      { model: 'gpt-test', stream: true, messages },
-      { signal: ac.signal },
-    );
-    const it = stream[Symbol.asyncIterator]();
-    const got: string[] = [];
-    while (got.length < 2) {
-      const { value } = await it.next();
-      if (value?.choices[0]?.delta?.content) got.push(value.choices[0].delta.content);
-    }
-    expect(got).toEqual(['שלום', ' לך']);
-    // Nothing more comes, and the fake has not ended the response.
-    let timer: NodeJS.Timeout | undefined;
-    const quiet = new Promise((resolve) => (timer = setTimeout(resolve, 150, 'quiet')));
-    expect(await Promise.race([it.next().then(() => 'data'), quiet])).toBe('quiet');
-    clearTimeout(timer);
-    expect(fake.requests[0]!.finishedAt).toBeUndefined();
-    ac.abort();
-    expect(await fake.waitForAbort(0)).toMatchObject({ abortedByClient: true, chunksSent: 2 });
-  });
-
-  test('maps HTTP 500 and 429 to the SDK error classes, and x-should-retry: false stops its retries', async () => {
-    const { fake, client } = await setup(
-      { reply: ({ index }) => (index === 0 ? { status: 500 } : { status: 429 }) },
-      2,
-    );
-    const r500 = client.chat.completions.create({ model: 'gpt-test', stream: true, messages });
-    await expect(r500).rejects.toBeInstanceOf(OpenAI.InternalServerError);
-    const r429 = client.chat.completions.create({ model: 'gpt-test', stream: true, messages });
-    await expect(r429).rejects.toBeInstanceOf(OpenAI.RateLimitError);
-    await expect(r429).rejects.toMatchObject({ status: 429, code: 'rate_limit_exceeded' });
-    expect(fake.requests.map((r) => r.status)).toEqual([500, 429]); // maxRetries: 2, yet one request each
-  });
-
-  test('a mid-stream error frame makes the iterator throw after the text already yielded', async () => {
-    const { client } = await setup({ reply: () => ({ chunks: ['א', 'ב', 'ג', 'ד'], midStreamError: true }) });
-    const stream = await client.chat.completions.create({ model: 'gpt-test', stream: true, messages });
-    let text = '';
-    await expect(
-      (async () => {
-        for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
-      })(),
-    ).rejects.toBeInstanceOf(OpenAI.APIError);
-    expect(text).toBe('אב');
   });
 });

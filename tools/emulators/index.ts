@@ -2,6 +2,7 @@
  * Wire-level fakes of the gateway's providers, for tests, `npm run demo` and the benchmark:
  * Google STT v1 StreamingRecognize and TTS v1 SynthesizeSpeech over real gRPC, and an
  * OpenAI-compatible Chat Completions server over HTTP/SSE. Point the real SDK clients at them.
+ * The CRM emulator plays the business's own systems (context, tools, post-call webhook).
  */
 export { startFakeStt, DEFAULT_STT_TRANSCRIPTS } from './google-stt.ts';
 export type {
@@ -17,4 +18,15 @@ export type {
 export { startFakeTts, fakeTtsAudio } from './google-tts.ts';
 export type { FakeTts, FakeTtsOptions, FakeTtsAudioOptions, FakeTtsRequest } from './google-tts.ts';
 export { startFakeOpenAI, DEFAULT_OPENAI_REPLY, DEFAULT_CHUNK_CHARS } from './openai.ts';
-export type { FakeOpenAI, FakeOpenAIOptions, FakeOpenAIRequest, FakeReply } from './openai.ts';
+export type {
+  FakeOpenAI,
+  FakeOpenAIOptions,
+  FakeOpenAIRequest,
+  FakeOpenAISettings,
+  FakeReply,
+  FakeToolCall,
+} from './openai.ts';
+export { DEFAULT_OPENAI_MODELS, ALL_REASONING_EFFORTS } from './openai-models.ts';
+export type { FakeModelSpec, ReasoningEffortValue } from './openai-models.ts';
+export { startFakeCrm, CRM_PATHS } from './crm.ts';
+export type { CrmRequest, CrmRouteBehaviour, CrmRouteName, FakeCrm, FakeCrmOptions, SignatureCheck } from './crm.ts';
