@@ -75,8 +75,8 @@ const SHORTENINGS: Readonly<Record<string, string>> = {
   "יח'": 'יחידות',
 };
 
-// Letters after which a word-final geresh marks a sound, not an abbreviation (מאץ', סנדוויץ').
-const SOUND_GERESH = new Set(['ג', 'ז', 'צ', 'ץ', 'ת']);
+// Letters after which a word-final geresh marks a sound, not an abbreviation (מאץ', שייח', סמית').
+const SOUND_GERESH = new Set(['ג', 'ז', 'צ', 'ץ', 'ת', 'ח']);
 const PREFIX_LETTERS = 'ובכלמשה';
 const HEB = '\\u05D0-\\u05EA';
 

@@ -14,7 +14,7 @@ import { shapeHebrewAbbreviations, shapeLatinAcronyms } from './abbreviations.ts
 import { shapeNumbers } from './numeric.ts';
 import type { PhoneGrouping } from './phones.ts';
 import { applyDictionary, compileDictionary, type Piece } from './pronunciations.ts';
-import { normalizeInput, speakSymbols } from './symbols.ts';
+import { normalizeInput, speakSigns, tidySpacing } from './symbols.ts';
 
 export { pronunciationProblems, MAX_PRONUNCIATIONS, MAX_SPOKEN_LENGTH, MAX_WRITTEN_LENGTH } from './pronunciations.ts';
 export type { PhoneGrouping } from './phones.ts';
@@ -39,18 +39,25 @@ export const SPEAK_AS_WORDS_INSTRUCTION =
   'ראשי תיבות וסימנים במילים מלאות כפי שאומרים אותם בעברית מדוברת ובהתאמה למין של שם העצם ' +
   '(למשל "שלושה חדרים", "שעתיים", "עשר וחצי", "אפס חמש אפס, שבע שש חמש"), בלי ספרות, בלי סימנים ובלי קיצורים.';
 
+/**
+ * The passes for text outside dictionary entries. Latin acronyms run twice: before the safety net
+ * for tokens that mix letters and digits (4G), and after it for letters the net set free
+ * (an "SMS" glued to digits).
+ */
 function shapePiece(text: string, options: ShapeOptions): string {
   let s = shapeNumbers(text, { phoneGrouping: options.phoneGrouping ?? 'paired' });
   s = shapeHebrewAbbreviations(s);
   s = shapeLatinAcronyms(s);
-  return s;
+  s = speakSigns(s);
+  return shapeLatinAcronyms(s);
 }
 
 /** Last resort when a pass fails on an input nobody foresaw: say the signs, keep the words. */
 function fallback(text: string): string {
   try {
-    return speakSymbols(text);
+    return tidySpacing(speakSigns(text));
   } catch {
+    // Not even the safety net could run: keep letters and plain punctuation only.
     return text
       .replace(/[^\p{L}\s.,?!]/gu, ' ')
       .replace(/\s+/g, ' ')
@@ -73,8 +80,9 @@ export function shapeForSpeech(text: string, opts: ShapeOptions = {}): string {
       table && typeof table === 'object'
         ? applyDictionary(input, compileDictionary(table))
         : [{ text: input, fixed: false }];
-    return speakSymbols(pieces.map((p) => (p.fixed ? p.text : shapePiece(p.text, opts))).join(''));
+    return tidySpacing(pieces.map((p) => (p.fixed ? p.text : shapePiece(p.text, opts))).join(''));
   } catch {
+    // The contract is "never throws": a caller on a live call must always have words to say.
     return fallback(input);
   }
 }

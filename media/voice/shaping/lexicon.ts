@@ -128,6 +128,8 @@ for (const [sign, n] of [
   ['מ"ל', unit('m', 'מיליליטר', 'מיליליטרים')],
   ['קמ"ש', unit('m', 'קילומטר לשעה', 'קילומטרים לשעה')],
   ["דק'", WORDS.get('דקה')!.noun],
+  ["עמ'", WORDS.get('עמוד')!.noun],
+  ["מ'", WORDS.get('מטר')!.noun],
   ["שע'", WORDS.get('שעה')!.noun],
   ["גר'", WORDS.get('גרם')!.noun],
   ['km', WORDS.get('קילומטר')!.noun],

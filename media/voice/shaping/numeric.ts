@@ -66,6 +66,8 @@ const FRACTIONS: Readonly<Record<string, string>> = {
   '1/4': 'רבע',
   '3/4': 'שלושה רבעים',
 };
+// Before a noun the plural fractions take the construct: שלושה רבעי שעה.
+const FRACTIONS_BEFORE_NOUN: Readonly<Record<string, string>> = { '2/3': 'שני שלישי', '3/4': 'שלושה רבעי' };
 
 /** Options for the numeric pass. */
 export interface NumericOptions {
@@ -200,7 +202,11 @@ function saySlashed(text: string, g: Groups, end: number): string {
   const next = wordAt(text, end);
   const countsSomething = next !== undefined && nounOf(next.word) !== undefined;
   if (!countsSomething && isValidDate(day, month)) return sayDate(day, month);
-  return FRACTIONS[key] ?? `${sayAbsolute(parseQuantity(g.dd!), 'f')} חלקי ${sayAbsolute(parseQuantity(g.dmo!), 'f')}`;
+  return (
+    (countsSomething ? FRACTIONS_BEFORE_NOUN[key] : undefined) ??
+    FRACTIONS[key] ??
+    `${sayAbsolute(parseQuantity(g.dd!), 'f')} חלקי ${sayAbsolute(parseQuantity(g.dmo!), 'f')}`
+  );
 }
 
 function sayFullDate(d: string, mo: string, y: string, written: string): string {

@@ -1,7 +1,7 @@
 /**
  * A written quantity (integer, decimal, negative, range, amount of money) said together with the
  * noun it counts: agreement in gender, the forms before a noun (שני, שלושת), the dual (שעתיים),
- * "one" after its noun (שעה אחת), halves (שעה וחצי, שלושה וחצי חדרים) and minor units
+ * "one" after its noun (שעה אחת), halves (שעה וחצי, שלושה חדרים וחצי) and minor units
  * (שנים עשר שקלים וחמישים אגורות).
  */
 import { nounAfter, type Noun, type NounMatch } from './lexicon.ts';
@@ -109,6 +109,11 @@ export function sayCounted(q: Quantity, c: Counted, inRange = false): Said {
       if (n === 0) return { text: `${sign}חצי ${m.noun.singular}`, nounIncluded: true };
       if (n === 1) return { text: `${sign}${m.noun.singular} וחצי`, nounIncluded: true };
       if (n === 2 && m.noun.dual) return { text: `${sign}${m.noun.dual} וחצי`, nounIncluded: true };
+      // The Academy prefers the half after the noun (שלושה חדרים וחצי); percentages keep the
+      // common "שניים וחצי אחוז".
+      if (!m.noun.singularAbove10) {
+        return { text: `${sign}${beforeNoun(n, g, false)} ${nounWord(c, n, false)} וחצי`, nounIncluded: true };
+      }
     }
     return { text: `${sayAbsolute(q, g)} ${nounWord(c, n, true)}`, nounIncluded: true };
   }

@@ -1,9 +1,9 @@
 /**
  * The first and last passes of shaping. `normalizeInput` makes look-alike characters plain
  * (other digit scripts, ½, m², invisible direction marks) so the passes in between see one
- * spelling. `speakSymbols` is the safety net at the end: every sign still left is said as a word
- * or dropped, every leftover digit is spelled, markdown and emoji are removed, and spacing is
- * tidied, so nothing a Hebrew voice could misread reaches synthesis.
+ * spelling. `speakSigns` is the safety net at the end: every sign still left is said as a word
+ * or dropped, every leftover digit is spelled, markdown and emoji are removed, so nothing a
+ * Hebrew voice could misread reaches synthesis; `tidySpacing` then evens out the spaces.
  */
 import { cardinal, groupedDigits } from './words.ts';
 
@@ -56,8 +56,14 @@ const EMOJI =
 const HEB = '\\u05D0-\\u05EA';
 const LEFTOVER_GERSHAYIM = new RegExp(`(?<=[${HEB}])["״”“](?=[${HEB}])`, 'g');
 
-/** Says or drops every remaining sign and digit and tidies spacing. Never throws. */
-export function speakSymbols(text: string): string {
+// A geresh left after a letter it gives no sound to (an abbreviation glued to the next word).
+const STRAY_GERESH = new RegExp(`(?<=[${HEB}])(?<![גזצץתח])['׳’]`, 'g');
+
+/**
+ * Says or drops every remaining sign and spells every leftover digit (the safety net after the
+ * specific passes). Never throws.
+ */
+export function speakSigns(text: string): string {
   let s = text;
   if (/[\p{Extended_Pictographic}]/u.test(s)) s = s.replace(EMOJI, '');
   s = s
@@ -69,15 +75,20 @@ export function speakSymbols(text: string): string {
     .replace(/(?<=[A-Za-z])\.(?=[A-Za-z])/g, ' נקודה ')
     .replace(SAID_PATTERN, (c) => ` ${SAID[c]!} `)
     .replace(DROPPED, ' ')
-    .replace(LEFTOVER_GERSHAYIM, '');
+    .replace(LEFTOVER_GERSHAYIM, '')
+    .replace(STRAY_GERESH, '');
   if (/\d/.test(s)) {
     s = s.replace(
       /\d+/g,
       (d) => ` ${d.length > 12 || (d.length > 1 && d[0] === '0') ? groupedDigits(d) : cardinal(Number(d), 'f')} `,
     );
   }
-  s = s.replace(/[\p{Nd}\p{No}]/gu, '');
-  return s
+  return s.replace(/[\p{Nd}\p{No}]/gu, '');
+}
+
+/** Collapses runs of spaces, drops spaces before punctuation and adds one after a comma. */
+export function tidySpacing(text: string): string {
+  return text
     .replace(/[ \t\u00A0]+/g, ' ')
     .replace(/ (?=[,.;:!?])/g, '')
     .replace(/,(?=[\p{L}])/gu, ', ')
