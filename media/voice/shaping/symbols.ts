@@ -56,6 +56,9 @@ const EMOJI =
 const HEB = '\\u05D0-\\u05EA';
 const LEFTOVER_GERSHAYIM = new RegExp(`(?<=[${HEB}])["״”“](?=[${HEB}])`, 'g');
 
+// "כן/לא" → "כן או לא"; "מכבי & הפועל" → "מכבי והפועל".
+const HEBREW_SLASH = new RegExp(`(?<=[${HEB}])\\s?/\\s?(?=[${HEB}])`, 'g');
+const AMPERSAND_BEFORE_HEBREW = new RegExp(`\\s*&\\s*(?=[${HEB}])`, 'g');
 // A geresh left after a letter it gives no sound to (an abbreviation glued to the next word).
 const STRAY_GERESH = new RegExp(`(?<=[${HEB}])(?<![גזצץתח])['׳’]`, 'g');
 
@@ -68,9 +71,9 @@ export function speakSigns(text: string): string {
   if (/[\p{Extended_Pictographic}]/u.test(s)) s = s.replace(EMOJI, '');
   s = s
     .replace(/ו\/או/g, 'או')
-    .replace(new RegExp(`(?<=[${HEB}])\\s?/\\s?(?=[${HEB}])`, 'g'), ' או ')
+    .replace(HEBREW_SLASH, ' או ')
     .replace(/\//g, ' ')
-    .replace(new RegExp(`\\s*&\\s*(?=[${HEB}])`, 'g'), ' ו')
+    .replace(AMPERSAND_BEFORE_HEBREW, ' ו')
     .replace(/&/g, ' אנד ')
     .replace(/(?<=[A-Za-z])\.(?=[A-Za-z])/g, ' נקודה ')
     .replace(SAID_PATTERN, (c) => ` ${SAID[c]!} `)
