@@ -35,6 +35,7 @@ describe('pronunciation dictionary', () => {
   it('matches whole words only', () => {
     const table = { כהן: 'כוהן' };
     expect(say('משפחת כהן, הכהנים וכהנא', table)).toBe('משפחת כוהן, הכהנים וכהנא');
+    expect(say('Wixel או Wix.', { Wix: 'וויקס' })).toBe('Wixel או וויקס.');
   });
 
   it('leaves its spoken form alone: no later pass reshapes it', () => {

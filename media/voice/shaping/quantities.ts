@@ -102,10 +102,17 @@ export function sayCounted(q: Quantity, c: Counted, inRange = false): Said {
   if (!spellable(q)) return { text: `${sayAbsolute(q, g)} ${nounWord(c, 2, false)}`, nounIncluded: true };
   const n = Number(q.int);
   const definite = m.definite;
+  // The noun may be reworded (reordered, dual, singular) only when it stands alone: not a
+  // guess, not definite, not in a range, and not a construct heading a phrase (2 ימי עבודה).
+  const free =
+    !inRange &&
+    !definite &&
+    !m.guessed &&
+    (m.symbol || !c.written || c.written === m.noun.singular || c.written === m.noun.plural);
   if (q.fraction) {
     const minor = m.noun.minor;
     if (minor && q.fraction.length <= 2) return { text: sayMoney(q, m.noun, minor), nounIncluded: true };
-    if (isHalf(q.fraction) && !definite && !inRange && !m.guessed) {
+    if (isHalf(q.fraction) && free) {
       if (n === 0) return { text: `${sign}חצי ${m.noun.singular}`, nounIncluded: true };
       if (n === 1) return { text: `${sign}${m.noun.singular} וחצי`, nounIncluded: true };
       if (n === 2 && m.noun.dual) return { text: `${sign}${m.noun.dual} וחצי`, nounIncluded: true };
@@ -117,7 +124,7 @@ export function sayCounted(q: Quantity, c: Counted, inRange = false): Said {
     }
     return { text: `${sayAbsolute(q, g)} ${nounWord(c, n, true)}`, nounIncluded: true };
   }
-  if (!inRange && !definite && !m.guessed) {
+  if (free) {
     if (n === 1) return { text: `${sign}${m.noun.singular} ${one(g)}`, nounIncluded: true };
     if (n === 2 && m.noun.dual) return { text: sign + m.noun.dual, nounIncluded: true };
   }

@@ -21,7 +21,7 @@ function asciiDigits(text: string): string {
 /** Plain spellings for what the later passes match: digits, fractions, squares, quotes, spaces. */
 export function normalizeInput(text: string): string {
   let s = text.replace(/[\u200E\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g, '');
-  if (/[^\x00-\u05FF]/.test(s)) {
+  if (/[^\x00-\x7F\u0590-\u05FF]/.test(s)) {
     s = asciiDigits(s)
       .replace(/(\d)\s?½/g, '$1.5')
       .replace(/½/g, 'חצי')
