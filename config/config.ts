@@ -69,6 +69,24 @@ const trustProxy = z
 
 const logLevels = ['error', 'warn', 'info', 'debug'] as const;
 
+/**
+ * Google's Chirp 3 HD voices (`<locale>-Chirp3-HD-<persona>`, e.g. he-IL-Chirp3-HD-Achernar): the
+ * only voices Google accepts for StreamingSynthesize.
+ */
+export function isChirp3HdVoice(voice: string): boolean {
+  return /^[a-z]{2,3}-[A-Za-z0-9]{2,4}-Chirp3-HD-[A-Za-z]+$/.test(voice);
+}
+
+/** TTS_STREAMING: 'auto', or a boolean word as for the other switches. */
+const ttsStreaming = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => v === 'auto' || ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v), {
+    message: 'expected auto, true or false',
+  })
+  .transform((v): 'auto' | boolean => (v === 'auto' ? 'auto' : ['true', '1', 'yes', 'on'].includes(v)));
+
 /** The schema: variable name → parser with default. Keys are exactly the environment names. */
 const schema = z.object({
   PORT: wholeNumber('a TCP port').pipe(z.number().max(65535, 'expected a port from 0 to 65535')).default(5000),
@@ -95,6 +113,7 @@ const schema = z.object({
     .default(290_000),
   TTS_VOICE: z.string().trim().min(1).default('he-IL-Wavenet-A'),
   TTS_TIMEOUT_MS: wholeNumber('milliseconds').default(5000),
+  TTS_STREAMING: ttsStreaming.default('auto'),
   OPENAI_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
   LLM_FIRST_TOKEN_TIMEOUT_MS: wholeNumber('milliseconds').default(4000),
   LLM_IDLE_TIMEOUT_MS: wholeNumber('milliseconds').default(3000),
@@ -105,6 +124,18 @@ const schema = z.object({
   GOOGLE_APPLICATION_CREDENTIALS: z.string().trim().min(1).optional(),
   OPENAI_BASE_URL: z.url({ message: 'expected an absolute URL such as http://127.0.0.1:11434/v1' }).optional(),
   OPENAI_API_KEY: z.string().trim().min(1).optional(),
+});
+
+/** Rules that involve more than one variable. */
+const crossChecked = schema.superRefine((env, ctx) => {
+  // Google refuses StreamingSynthesize for every voice but Chirp 3 HD: say so at start-up, not on the first call.
+  if (env.TTS_STREAMING === true && typeof env.TTS_VOICE === 'string' && !isChirp3HdVoice(env.TTS_VOICE)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TTS_STREAMING'],
+      message: `true needs a Chirp 3 HD TTS_VOICE (such as he-IL-Chirp3-HD-Achernar), not ${env.TTS_VOICE}; TTS_STREAMING=auto streams only with Chirp 3 HD voices`,
+    });
+  }
 });
 
 type Env = z.output<typeof schema>;
@@ -137,6 +168,8 @@ export interface VoiceConfig {
   readonly sttStreamLimitMs: number;
   readonly ttsVoice: string;
   readonly ttsTimeoutMs: number;
+  /** TTS_STREAMING: 'auto' streams with Chirp 3 HD voices only, true with every voice, false never. */
+  readonly ttsStreaming: 'auto' | boolean;
   readonly openaiModel: string;
   readonly llmFirstTokenTimeoutMs: number;
   readonly llmIdleTimeoutMs: number;
@@ -171,7 +204,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     const value = env[key];
     if (value !== undefined && value.trim() !== '') input[key] = value;
   }
-  const result = schema.safeParse(input);
+  const result = crossChecked.safeParse(input);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? '(config)');
@@ -212,6 +245,7 @@ function toConfig(e: Env): Config {
       sttStreamLimitMs: e.STT_STREAM_LIMIT_MS,
       ttsVoice: e.TTS_VOICE,
       ttsTimeoutMs: e.TTS_TIMEOUT_MS,
+      ttsStreaming: e.TTS_STREAMING,
       openaiModel: e.OPENAI_MODEL,
       llmFirstTokenTimeoutMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
       llmIdleTimeoutMs: e.LLM_IDLE_TIMEOUT_MS,

@@ -36,9 +36,12 @@ export interface FakeTtsStreamingOptions {
   /**
    * A WAV header in front of streamed audio (UNCONFIRMED whether Google sends one): 'none'
    * (default), 'first' (before the stream's first audio), 'each-input' (before each input's audio).
-   * The header is a chunk of its own, with data size 0xFFFFFFFF.
+   * The header is a chunk of its own, with data size 0xFFFFFFFF; 'first-split' sends the stream's
+   * one header in two messages.
    */
-  wavHeader?: 'none' | 'first' | 'each-input';
+  wavHeader?: 'none' | 'first' | 'each-input' | 'first-split';
+  /** Bytes to send as the header instead of a correct one (a header that lies about the format). */
+  wavHeaderBytes?: Buffer;
   /** Consulted once the config is accepted (`chunksSent` 0) and before every chunk; a fault ends the stream with it. */
   fault?: (ctx: { index: number; chunksSent: number; config: TtsStreamingConfig }) => GrpcFault | undefined;
 }
@@ -76,7 +79,8 @@ export interface TtsStreamContext {
   voices: readonly FakeVoice[];
   engine: SpeechEngine;
   msPerChar: number | undefined;
-  streaming: Required<Omit<FakeTtsStreamingOptions, 'fault'>> & Pick<FakeTtsStreamingOptions, 'fault'>;
+  streaming: Required<Omit<FakeTtsStreamingOptions, 'fault' | 'wavHeaderBytes'>> &
+    Pick<FakeTtsStreamingOptions, 'fault' | 'wavHeaderBytes'>;
   /** A fault to answer the config with before anything else (quota mode, failNextStream). */
   preempt(): GrpcFault | undefined;
   onClosed(record: FakeTtsStream): void;
@@ -199,7 +203,7 @@ export class TtsStreamSession {
       // Whole samples per chunk, so a 16-bit sample is never split between two messages.
       const sampleBytes = this.audio.encoding === 'MULAW' ? 1 : 2;
       const chunkBytes = Math.max(sampleBytes, Math.round((s.chunkMs * perMs) / sampleBytes) * sampleBytes);
-      let header = s.wavHeader === 'each-input' || (s.wavHeader === 'first' && first);
+      let header = s.wavHeader === 'each-input' || (s.wavHeader !== 'none' && first);
       for (let at = 0; at < audio.length; at += chunkBytes) {
         const chunk = audio.subarray(at, at + chunkBytes);
         // Each chunk is due once it has been produced: the first of an idle start after
@@ -211,7 +215,9 @@ export class TtsStreamSession {
         const fault = s.fault?.(this.faultContext());
         if (fault) return this.fail(fault);
         if (header) {
-          this.call.write({ audioContent: streamingWavHeader(this.audio.encoding, rate) });
+          const bytes = s.wavHeaderBytes ?? streamingWavHeader(this.audio.encoding, rate);
+          const parts = s.wavHeader === 'first-split' ? [bytes.subarray(0, 20), bytes.subarray(20)] : [bytes];
+          for (const part of parts) this.call.write({ audioContent: part });
           this.record.headers++;
           header = false;
         }

@@ -72,6 +72,8 @@ export interface FakeTtsRequest {
   code?: number;
   /** How the audio was made, when it was. */
   engine?: 'tone' | 'espeak';
+  /** True when the client cancelled the call before it was answered (nothing is answered then). */
+  cancelled?: boolean;
 }
 
 /** A running emulator. */
@@ -132,7 +134,7 @@ export async function startFakeTts(opts: FakeTtsOptions = {}): Promise<FakeTts> 
     firstChunkMs: 150,
     chunkMs: 100,
     realTimeFactor: 0.2,
-    wavHeader: 'none' as const,
+    wavHeader: 'none' as NonNullable<FakeTtsStreamingOptions['wavHeader']>,
     ...opts.streaming,
   };
 
@@ -173,6 +175,11 @@ export async function startFakeTts(opts: FakeTtsOptions = {}): Promise<FakeTts> 
         answer();
       }, latency);
       timers.add(t);
+      call.on('cancelled', () => {
+        rec.cancelled = true;
+        clearTimeout(t);
+        timers.delete(t);
+      });
     },
     StreamingSynthesize(call: ConstructorParameters<typeof TtsStreamSession>[0]) {
       const session = new TtsStreamSession(call, streams.length, {
