@@ -250,6 +250,18 @@ describe.each([fakes, google])('StreamingSynthesizer contract: $name', (h) => {
     ]);
   });
 
+  test('keeps chunk order when the reader is late', async () => {
+    const s = await h.streaming(0);
+    const stream = s.synth.open(live());
+    const texts = ['א'.repeat(40), 'ב'.repeat(40), 'ג'.repeat(40)];
+    for (const t of texts) stream.write(t);
+    stream.end();
+    await until(() => s.streams()[0]?.state !== 'open'); // everything produced before the first read
+    const { chunks } = await drain(stream);
+    expect(chunks.length).toBeGreaterThan(3);
+    expect(Buffer.concat(chunks).equals(Buffer.concat(texts.map((t) => s.expected(t))))).toBe(true);
+  });
+
   test('passes the voice through', async () => {
     const s = await h.streaming(0);
     const stream = s.synth.open(live(), { voice: 'he-IL-Chirp3-HD-Puck' });

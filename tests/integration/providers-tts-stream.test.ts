@@ -138,16 +138,24 @@ describe('GoogleStreamingSynthesizer', () => {
     expect(error!.message).toMatch(/no more audio/);
   });
 
-  test('no TIMEOUT while no text is owed, nor while audio keeps coming', async () => {
+  test('no TIMEOUT while no text is owed (before the first sentence, between sentences), nor while audio keeps coming', async () => {
     const { fake, tts } = await setup(
       { firstChunkMs: 100, chunkMs: 100, realTimeFactor: 1 },
       { TTS_TIMEOUT_MS: '250' },
     );
+    const [first, second] = ['שלום לכולם.', 'מה שלומכם היום?']; // 0.66 s and 0.9 s of audio, a chunk every 100 ms
     const stream = await opened(fake, tts);
+    const reader = stream[Symbol.asyncIterator]();
+    const chunks: Buffer[] = [];
     await new Promise((r) => setTimeout(r, 400)); // the model is still thinking: nothing written yet
-    const { chunks, error } = await speak(stream, ['שלום לכולם, מה שלומכם?']); // 1.3 s of audio, a chunk every 100 ms
-    expect(error).toBeUndefined();
-    expect(Buffer.concat(chunks).equals(fakeTtsAudio('שלום לכולם, מה שלומכם?'))).toBe(true);
+    stream.write(first);
+    while (Buffer.concat(chunks).length < fakeTtsAudio(first).length)
+      chunks.push((await reader.next()).value as Buffer);
+    await new Promise((r) => setTimeout(r, 400)); // the next sentence is late
+    stream.write(second);
+    stream.end();
+    for (let r = await reader.next(); !r.done; r = await reader.next()) chunks.push(r.value);
+    expect(Buffer.concat(chunks).equals(Buffer.concat([fakeTtsAudio(first), fakeTtsAudio(second)]))).toBe(true);
   });
 
   test('holds at most maxBufferedBytes for a reader that is behind, and loses nothing', async () => {
