@@ -14,10 +14,10 @@
  */
 import type { TextToSpeechClient, protos } from '@google-cloud/text-to-speech';
 import type { VoiceConfig } from '../../config/config.ts';
-import { parseWav, WavError, WAV_FORMAT } from '../audio/wav.ts';
 import type { ProviderClients } from './clients.ts';
 import { fromGrpcError, providerError } from './errors.ts';
 import { TTS_MAX_INPUT_BYTES } from './google-tts.ts';
+import { StreamedMulaw } from './google-tts-stream-audio.ts';
 import { voiceLanguage } from './google-tts-voices.ts';
 import { ProviderError } from './types.ts';
 import type { StreamingSynthesizer, SynthesisOptions, SynthesisStream } from './types.ts';
@@ -90,7 +90,7 @@ export class GoogleSynthesisStream implements SynthesisStream {
   private error: ProviderError | undefined;
   private wake: (() => void) | undefined;
   private watchdog: NodeJS.Timeout | undefined;
-  private header: Buffer | undefined;
+  private readonly audio = new StreamedMulaw();
   private read = false;
 
   constructor(
@@ -199,7 +199,7 @@ export class GoogleSynthesisStream implements SynthesisStream {
     if (this.state !== 'streaming') return;
     let audio: Buffer;
     try {
-      audio = this.stripHeader(Buffer.from(r.audioContent ?? new Uint8Array(0)));
+      audio = this.audio.push(Buffer.from(r.audioContent ?? new Uint8Array(0)));
     } catch (err) {
       return this.fail(err instanceof ProviderError ? err : fromGrpcError('tts', err));
     }
@@ -213,36 +213,6 @@ export class GoogleSynthesisStream implements SynthesisStream {
     }
     this.armWatchdog(true);
     this.notify();
-  }
-
-  /**
-   * Removes a WAV header from the start of a chunk (also one split over several chunks), after
-   * checking it describes μ-law 8000 Hz mono. Headerless chunks pass unchanged.
-   */
-  private stripHeader(chunk: Buffer): Buffer {
-    const bytes = this.header ? Buffer.concat([this.header, chunk]) : chunk;
-    if (!this.header && (bytes.length < 4 || bytes.toString('latin1', 0, 4) !== 'RIFF')) return bytes;
-    let wav;
-    try {
-      wav = parseWav(bytes);
-    } catch (err) {
-      if (err instanceof WavError && err.code === 'WAV_TRUNCATED' && bytes.length < 4096) {
-        this.header = bytes; // the rest of the header is in the next chunk
-        return Buffer.alloc(0);
-      }
-      if (err instanceof WavError && err.code === 'WAV_NOT_RIFF') return bytes;
-      throw providerError('tts', 'BAD_AUDIO', `unreadable WAV header in the audio stream (${String(err)})`);
-    }
-    this.header = undefined;
-    if (wav.formatTag !== WAV_FORMAT.MULAW || wav.sampleRate !== 8000 || wav.channels !== 1) {
-      throw providerError(
-        'tts',
-        'BAD_AUDIO',
-        `expected μ-law 8000 Hz mono, got format ${wav.formatTag}, ${wav.sampleRate} Hz, ${wav.channels} channel(s)`,
-      );
-    }
-    // A streamed data chunk cannot know its length: everything after its header is audio.
-    return bytes.subarray(wav.data.byteOffset - bytes.byteOffset);
   }
 
   private onError(err: unknown): void {
