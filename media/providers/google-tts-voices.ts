@@ -60,13 +60,10 @@ export async function listVoices(
     { languageCode },
     { timeout: opts.timeoutMs ?? 5000, retry: { retryCodes: [] }, signal }, // retry.ts is the only retry layer
   );
-  let voices;
-  try {
-    [{ voices }] = await raceAbort(call, 'tts', signal);
-  } catch (err) {
+  const [response] = await raceAbort(call, 'tts', signal).catch((err: unknown) => {
     throw fromGrpcError('tts', err);
-  }
-  return (voices ?? []).map((v) => ({
+  });
+  return (response.voices ?? []).map((v) => ({
     name: v.name ?? '',
     languageCodes: [...(v.languageCodes ?? [])],
     ssmlGender: String(v.ssmlGender ?? 'SSML_VOICE_GENDER_UNSPECIFIED'),
