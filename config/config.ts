@@ -110,6 +110,24 @@ void _effortsMatchSdk;
 /** A reasoning effort to send as `reasoning_effort`, or `omit`. */
 export type OpenAIReasoningEffort = (typeof REASONING_EFFORTS)[number] | 'omit';
 
+/**
+ * Google's Chirp 3 HD voices (`<locale>-Chirp3-HD-<persona>`, e.g. he-IL-Chirp3-HD-Achernar): the
+ * only voices Google accepts for StreamingSynthesize.
+ */
+export function isChirp3HdVoice(voice: string): boolean {
+  return /^[a-z]{2,3}-[A-Za-z0-9]{2,4}-Chirp3-HD-[A-Za-z]+$/.test(voice);
+}
+
+/** TTS_STREAMING: 'auto', or a boolean word as for the other switches. */
+const ttsStreaming = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => v === 'auto' || ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v), {
+    message: 'expected auto, true or false',
+  })
+  .transform((v): 'auto' | boolean => (v === 'auto' ? 'auto' : ['true', '1', 'yes', 'on'].includes(v)));
+
 /** The schema: variable name → parser with default. Keys are exactly the environment names. */
 const schema = z.object({
   PORT: wholeNumber('a TCP port').pipe(z.number().max(65535, 'expected a port from 0 to 65535')).default(5000),
@@ -136,6 +154,7 @@ const schema = z.object({
     .default(290_000),
   TTS_VOICE: z.string().trim().min(1).default('he-IL-Wavenet-A'),
   TTS_TIMEOUT_MS: wholeNumber('milliseconds').default(5000),
+  TTS_STREAMING: ttsStreaming.default('auto'),
   // A current, fast model the installed SDK does not list as deprecated (tests/unit/openai-default-model.test.ts).
   OPENAI_MODEL: z.string().trim().min(1).default('gpt-5.4-mini'),
   // 'none': no reasoning tokens before the first word, so the first token comes as fast as from a chat model.
@@ -169,6 +188,18 @@ const schema = z.object({
   BACKCHANNEL_HOLD_MS: wholeNumber('milliseconds').default(1200),
   BACKCHANNEL_REPEAT_MS: wholeNumber('milliseconds').default(300),
   PREFLIGHT_ON_START: boolean.default(false),
+});
+
+/** Rules that involve more than one variable. */
+const crossChecked = schema.superRefine((env, ctx) => {
+  // Google refuses StreamingSynthesize for every voice but Chirp 3 HD: say so at start-up, not on the first call.
+  if (env.TTS_STREAMING === true && typeof env.TTS_VOICE === 'string' && !isChirp3HdVoice(env.TTS_VOICE)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TTS_STREAMING'],
+      message: `true needs a Chirp 3 HD TTS_VOICE (such as he-IL-Chirp3-HD-Achernar), not ${env.TTS_VOICE}; TTS_STREAMING=auto streams only with Chirp 3 HD voices`,
+    });
+  }
 });
 
 type Env = z.output<typeof schema>;
@@ -212,6 +243,8 @@ export interface VoiceConfig {
   readonly sttStreamLimitMs: number;
   readonly ttsVoice: string;
   readonly ttsTimeoutMs: number;
+  /** TTS_STREAMING: 'auto' streams with Chirp 3 HD voices only, true with every voice, false never. */
+  readonly ttsStreaming: 'auto' | boolean;
   readonly openaiModel: string;
   /** Sent as `reasoning_effort` unless `omit`. */
   readonly openaiReasoningEffort: OpenAIReasoningEffort;
@@ -257,7 +290,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     const value = env[key];
     if (value !== undefined && value.trim() !== '') input[key] = value;
   }
-  const result = schema.safeParse(input);
+  const result = crossChecked.safeParse(input);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? '(config)');
@@ -304,6 +337,7 @@ function toConfig(e: Env): Config {
       sttStreamLimitMs: e.STT_STREAM_LIMIT_MS,
       ttsVoice: e.TTS_VOICE,
       ttsTimeoutMs: e.TTS_TIMEOUT_MS,
+      ttsStreaming: e.TTS_STREAMING,
       openaiModel: e.OPENAI_MODEL,
       openaiReasoningEffort: e.OPENAI_REASONING_EFFORT,
       openaiMaxCompletionTokens: e.OPENAI_MAX_COMPLETION_TOKENS,

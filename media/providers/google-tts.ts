@@ -13,7 +13,10 @@ import type { ProviderClients } from './clients.ts';
 import { fromGrpcError, providerError } from './errors.ts';
 import { abortedError, raceAbort, withRetry } from './retry.ts';
 import { ProviderError } from './types.ts';
-import type { Synthesis, Synthesizer } from './types.ts';
+import type { Synthesis, SynthesisOptions, Synthesizer } from './types.ts';
+import { voiceLanguage } from './google-tts-voices.ts';
+
+export { voiceLanguage } from './google-tts-voices.ts';
 
 type SynthesizeRequest = protos.google.cloud.texttospeech.v1.ISynthesizeSpeechRequest;
 
@@ -22,19 +25,15 @@ export const TTS_MAX_INPUT_BYTES = 5000;
 /** A retry is only started when at least this much of the time budget is left. */
 const MIN_RETRY_BUDGET_MS = 500;
 
-/** The language code a Google voice name starts with: 'he-IL' from 'he-IL-Wavenet-A'; the name itself if it has no such prefix. */
-export function voiceLanguage(voiceName: string): string {
-  return /^([a-z]{2,3}-[A-Za-z0-9]{2,4})-/.exec(voiceName)?.[1] ?? voiceName;
-}
-
 /**
- * Synthesizes with TTS_VOICE as 8 kHz μ-law. TTS_TIMEOUT_MS is the budget of one synthesize()
- * call, retries included (0 = no budget of ours). Rejects with a ProviderError:
+ * Synthesizes as 8 kHz μ-law with the request's `voice` (default TTS_VOICE); the language sent is
+ * the one the voice name starts with. TTS_TIMEOUT_MS is the budget of one synthesize() call,
+ * retries included (0 = no budget of ours). Rejects with a ProviderError:
  * - BAD_REQUEST for empty text or text over {@link TTS_MAX_INPUT_BYTES} (refused before calling),
- *   or when Google refuses the voice/request;
+ *   or when Google refuses the voice/request (an unknown voice, a language mismatch);
  * - BAD_AUDIO when the answer is empty, a broken WAV, or a WAV that is not μ-law 8000 Hz mono;
  * - ABORTED as soon as `signal` aborts (the gRPC call is cancelled too);
- * - TIMEOUT, UNAVAILABLE, RATE_LIMITED (after one retry, when the budget allows it), AUTH.
+ * - TIMEOUT, UNAVAILABLE, RATE_LIMITED (after one retry, when the budget allows it), AUTH, QUOTA.
  */
 export class GoogleSynthesizer implements Synthesizer {
   private readonly clients: ProviderClients;
@@ -50,8 +49,9 @@ export class GoogleSynthesizer implements Synthesizer {
     this.retryDelayMs = opts.retryDelayMs ?? 100;
   }
 
-  async synthesize(text: string, signal: AbortSignal): Promise<Synthesis> {
+  async synthesize(text: string, signal: AbortSignal, opts: SynthesisOptions = {}): Promise<Synthesis> {
     if (signal.aborted) throw abortedError('tts');
+    const voice = opts.voice ?? this.voice;
     if (text.trim() === '') throw providerError('tts', 'BAD_REQUEST', 'empty text', { phrase: 'nothing to say' });
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > TTS_MAX_INPUT_BYTES) {
@@ -67,7 +67,7 @@ export class GoogleSynthesizer implements Synthesizer {
     const deadline = this.timeoutMs > 0 ? started + this.timeoutMs : Infinity;
     const request: SynthesizeRequest = {
       input: { text },
-      voice: { languageCode: voiceLanguage(this.voice), name: this.voice },
+      voice: { languageCode: voiceLanguage(voice), name: voice },
       audioConfig: { audioEncoding: 'MULAW', sampleRateHertz: 8000 },
     };
     const audio = await withRetry(
@@ -147,11 +147,12 @@ interface InFlight {
 }
 
 /**
- * Wraps a Synthesizer so each text is synthesized once per process: results are kept in an LRU of
- * `maxEntries` (default 32), keyed by voice + NUL + text; concurrent requests for the same key
- * share one synthesis. Failures are not cached. Each caller's `signal` only cancels its own wait;
- * the shared synthesis is cancelled when every waiter has aborted. A cache hit reports `synthMs`
- * 0. The returned audio is shared: do not modify it. Errors are those of the wrapped synthesizer.
+ * Wraps a Synthesizer so each text is synthesized once per process and voice: results are kept in
+ * an LRU of `maxEntries` (default 32), keyed by voice (the request's; default the `voice` given
+ * here) + NUL + text; concurrent requests for the same key share one synthesis. Failures are not
+ * cached. Each caller's `signal` only cancels its own wait; the shared synthesis is cancelled when
+ * every waiter has aborted. A cache hit reports `synthMs` 0. The returned audio is shared: do not
+ * modify it. Errors are those of the wrapped synthesizer.
  */
 export class SynthesisCache implements Synthesizer {
   private readonly inner: Synthesizer;
@@ -166,9 +167,10 @@ export class SynthesisCache implements Synthesizer {
     this.maxEntries = Math.max(1, opts.maxEntries ?? 32);
   }
 
-  async synthesize(text: string, signal: AbortSignal): Promise<Synthesis> {
+  async synthesize(text: string, signal: AbortSignal, opts: SynthesisOptions = {}): Promise<Synthesis> {
     if (signal.aborted) throw abortedError('tts');
-    const key = `${this.voice}\u0000${text}`;
+    const voice = opts.voice ?? this.voice;
+    const key = `${voice}\u0000${text}`;
     const hit = this.done.get(key);
     if (hit) {
       this.done.delete(key); // re-insert: Map order is the LRU order
@@ -176,7 +178,7 @@ export class SynthesisCache implements Synthesizer {
       return { mulaw: hit, synthMs: 0 };
     }
     const started = Date.now();
-    const flight = this.running.get(key) ?? this.begin(key, text);
+    const flight = this.running.get(key) ?? this.begin(key, text, voice);
     flight.waiters++;
     const onAbort = (): void => {
       if (--flight.waiters === 0 && this.running.get(key) === flight) {
@@ -194,9 +196,9 @@ export class SynthesisCache implements Synthesizer {
     }
   }
 
-  private begin(key: string, text: string): InFlight {
+  private begin(key: string, text: string, voice: string): InFlight {
     const controller = new AbortController();
-    const promise = this.inner.synthesize(text, controller.signal).then(
+    const promise = this.inner.synthesize(text, controller.signal, { voice }).then(
       (result) => {
         if (this.running.get(key) === flight) this.running.delete(key);
         this.done.set(key, result.mulaw);

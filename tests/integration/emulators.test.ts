@@ -1,14 +1,13 @@
 /**
- * The Google provider fakes, driven by the real SDK clients configured exactly as the gateway configures them.
+ * The Google STT fake, driven by the real SDK client configured exactly as the gateway configures it.
+ * (The TTS and OpenAI emulators have their own files: emulator-google-tts.test.ts, emulator-openai.test.ts.)
  * Audio is pushed much faster than real time: the STT fake counts audio time, not wall-clock time.
  */
 import { grpc } from 'google-gax';
 import { SpeechClient } from '@google-cloud/speech';
-import { TextToSpeechClient } from '@google-cloud/text-to-speech';
 import { MULAW_SILENCE, pcm16ToMulaw } from '../../media/audio/mulaw.ts';
-import { parseWav, wavPayload, WAV_FORMAT } from '../../media/audio/wav.ts';
-import { DEFAULT_STT_TRANSCRIPTS, fakeTtsAudio, startFakeStt, startFakeTts } from '../../tools/emulators/index.ts';
-import type { FakeSttOptions, FakeTtsOptions } from '../../tools/emulators/index.ts';
+import { DEFAULT_STT_TRANSCRIPTS, startFakeStt } from '../../tools/emulators/index.ts';
+import type { FakeSttOptions } from '../../tools/emulators/index.ts';
 
 // Everything a test opens is closed after it, even when an assertion failed half-way.
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -252,106 +251,5 @@ describe('fake Google STT with the real SpeechClient', () => {
     await configured;
     stream.destroy();
     expect(await closed).toMatchObject({ stream: 0, state: 'failed', code: 11 });
-  });
-});
-
-describe('fake Google TTS with the real TextToSpeechClient', () => {
-  async function setup(opts: FakeTtsOptions = {}) {
-    const fake = await startFakeTts(opts);
-    const client = new TextToSpeechClient(local(fake.port));
-    cleanups.push(
-      () => fake.close(),
-      () => client.close(),
-    );
-    return { fake, client };
-  }
-  const request = (text: string, audioEncoding: string = 'MULAW') => ({
-    input: { text },
-    voice: { languageCode: 'he-IL', name: 'he-IL-Wavenet-A' },
-    audioConfig: { audioEncoding: audioEncoding as 'MULAW', sampleRateHertz: 8000 },
-  });
-  // The gateway's per-call options: bounded, and no hidden retries (providers.md §2.5).
-  const NO_RETRY = { timeout: 2000, retry: { retryCodes: [] } };
-
-  test('answers MULAW as a WAV with fact and LIST chunks around exactly fakeTtsAudio(text)', async () => {
-    const { fake, client } = await setup();
-    const text = 'שלום, במה אפשר לעזור?';
-    const [res] = await client.synthesizeSpeech(request(text), NO_RETRY);
-    const wav = Buffer.from(res.audioContent as Uint8Array);
-
-    expect(parseWav(wav)).toMatchObject({
-      formatTag: WAV_FORMAT.MULAW,
-      channels: 1,
-      sampleRate: 8000,
-      bitsPerSample: 8,
-    });
-    expect(wavPayload(wav).equals(fakeTtsAudio(text))).toBe(true);
-    expect(wavPayload(wav)).toHaveLength(Array.from(text).length * 60 * 8); // 60 ms per character at 8 bytes/ms
-    expect(wav.indexOf('fact')).toBeGreaterThan(0);
-    expect(wav.indexOf('LIST')).toBeGreaterThan(0);
-    expect(wav.indexOf('data')).toBeGreaterThan(44); // a 44-byte-header assumption would play header bytes
-    expect(fake.requests).toMatchObject([
-      { index: 0, text, voice: { languageCode: 'he-IL' }, audioConfig: { audioEncoding: 'MULAW' }, code: 0 },
-    ]);
-  });
-
-  test('makes the same audio for the same text and different audio for different text', () => {
-    expect(fakeTtsAudio('אחת').equals(fakeTtsAudio('אחת'))).toBe(true);
-    expect(fakeTtsAudio('אחת').equals(fakeTtsAudio('שתיים'))).toBe(false);
-    expect(fakeTtsAudio('')).toHaveLength(200 * 8); // never shorter than 200 ms
-  });
-
-  test('failNext is answered with its code, and retry: { retryCodes: [] } stops the client retrying', async () => {
-    const { fake, client } = await setup();
-    fake.failNext(14, 'backend unavailable');
-    await expect(client.synthesizeSpeech(request('שלום'), NO_RETRY)).rejects.toMatchObject({
-      code: 14,
-      details: 'backend unavailable',
-    });
-    expect(fake.requests).toHaveLength(1);
-
-    // Without per-call options the generated client retries UNAVAILABLE: the retry hits the fake again.
-    fake.failNext(14, 'backend unavailable');
-    await client.synthesizeSpeech(request('שלום'));
-    expect(fake.requests.map((r) => r.code)).toEqual([14, 14, 0]);
-  });
-
-  test('rejects what Google rejects with INVALID_ARGUMENT, and consults opts.fail with the index', async () => {
-    const { fake, client } = await setup({
-      fail: (_req, index) => (index === 2 ? { code: 8, details: 'quota' } : undefined),
-    });
-    await expect(client.synthesizeSpeech(request('א'.repeat(2501)), NO_RETRY)).rejects.toMatchObject({ code: 3 }); // 5002 UTF-8 bytes
-    await expect(client.synthesizeSpeech(request('שלום', 'MP3'), NO_RETRY)).rejects.toMatchObject({ code: 3 });
-    await expect(client.synthesizeSpeech(request('שלום'), NO_RETRY)).rejects.toMatchObject({
-      code: 8,
-      details: 'quota',
-    });
-    expect(fake.requests.map((r) => r.code)).toEqual([3, 3, 8]);
-  });
-
-  test('holds answers for latencyMs, so a short client timeout ends in DEADLINE_EXCEEDED', async () => {
-    const { client } = await setup({ latencyMs: 1000 });
-    await expect(
-      client.synthesizeSpeech(request('שלום'), { timeout: 100, retry: { retryCodes: [] } }),
-    ).rejects.toMatchObject({ code: 4 });
-  });
-
-  test("voice: 'espeak' falls back to the tone when espeak-ng is not installed", async () => {
-    const { fake, client } = await setup({ voice: 'espeak' });
-    const [res] = await client.synthesizeSpeech(request('שלום'), NO_RETRY);
-    const payload = wavPayload(Buffer.from(res.audioContent as Uint8Array));
-    if (fake.espeak) {
-      expect(fake.requests[0]!.engine).toBe('espeak');
-      expect(payload.length).toBeGreaterThan(0);
-    } else {
-      expect(fake.requests[0]!.engine).toBe('tone');
-      expect(payload.equals(fakeTtsAudio('שלום'))).toBe(true);
-    }
-  });
-
-  test('lists Hebrew voices', async () => {
-    const { client } = await setup();
-    const [res] = await client.listVoices({ languageCode: 'he-IL' });
-    expect(res.voices?.map((v) => v.name)).toContain('he-IL-Wavenet-A');
   });
 });

@@ -1,14 +1,17 @@
 /**
- * GoogleSynthesizer and SynthesisCache with the real TextToSpeechClient against the wire-level TTS
- * fake, whose MULAW answers are WAV files with `fact` and `LIST` chunks before `data`.
+ * GoogleSynthesizer, SynthesisCache and listVoices with the real TextToSpeechClient against the
+ * wire-level TTS emulator, whose MULAW answers are WAV files with `fact` and `LIST` chunks before
+ * `data`, and which refuses what Google refuses.
  */
+import net from 'node:net';
 import { parseConfig } from '../../config/config.ts';
 import { buildWav, WAV_FORMAT } from '../../media/audio/wav.ts';
 import { ProviderClients } from '../../media/providers/clients.ts';
 import { GoogleSynthesizer, mulawPayload, SynthesisCache, voiceLanguage } from '../../media/providers/google-tts.ts';
+import { listVoices } from '../../media/providers/google-tts-voices.ts';
 import { ProviderError } from '../../media/providers/types.ts';
 import type { Synthesis, Synthesizer } from '../../media/providers/types.ts';
-import { fakeTtsAudio, startFakeTts } from '../../tools/emulators/index.ts';
+import { CHIRP3_HD_PERSONAS, fakeTtsAudio, startFakeTts, TTS_TEXTS } from '../../tools/emulators/index.ts';
 import type { FakeTts, FakeTtsOptions } from '../../tools/emulators/index.ts';
 
 jest.setTimeout(15_000);
@@ -23,7 +26,7 @@ const TEXT = 'שלום, איך אפשר לעזור?';
 async function setup(
   env: Record<string, string> = {},
   fakeOpts: FakeTtsOptions = {},
-): Promise<{ fake: FakeTts; tts: GoogleSynthesizer }> {
+): Promise<{ fake: FakeTts; tts: GoogleSynthesizer; clients: ProviderClients }> {
   const fake = await startFakeTts(fakeOpts);
   const config = parseConfig({ GOOGLE_TTS_EMULATOR_HOST: fake.address, ...env }).voice;
   const clients = new ProviderClients(config);
@@ -31,7 +34,7 @@ async function setup(
     () => fake.close(),
     () => clients.close(),
   );
-  return { fake, tts: new GoogleSynthesizer(clients, config, { retryDelayMs: 10 }) };
+  return { fake, tts: new GoogleSynthesizer(clients, config, { retryDelayMs: 10 }), clients };
 }
 
 /** The ProviderError `promise` rejects with. */
@@ -66,6 +69,47 @@ describe('GoogleSynthesizer', () => {
     expect(fake.requests[0]!.voice).toMatchObject({ languageCode: 'he-IL', name: 'he-IL-Standard-B' });
     expect(voiceLanguage('he-IL-Chirp3-HD-Achernar')).toBe('he-IL');
     expect(voiceLanguage('cmn-CN-Wavenet-A')).toBe('cmn-CN');
+  });
+
+  test('uses the per-request voice, with the language its name starts with', async () => {
+    const { fake, tts } = await setup();
+    await tts.synthesize(TEXT, new AbortController().signal, { voice: 'he-IL-Chirp3-HD-Kore' });
+    await tts.synthesize('hello', new AbortController().signal, { voice: 'en-US-Wavenet-D' });
+    await tts.synthesize(TEXT, new AbortController().signal);
+    expect(fake.requests.map((r) => r.voice)).toMatchObject([
+      { languageCode: 'he-IL', name: 'he-IL-Chirp3-HD-Kore' },
+      { languageCode: 'en-US', name: 'en-US-Wavenet-D' },
+      { languageCode: 'he-IL', name: 'he-IL-Wavenet-A' },
+    ]);
+    expect(fake.requests.map((r) => r.code)).toEqual([0, 0, 0]);
+  });
+
+  test.each([
+    ['TTS_VOICE', { TTS_VOICE: 'he-IL-Wavenet-Z' }, undefined],
+    ['a per-request voice', {}, 'he-IL-Wavenet-Z'],
+  ])('an unknown %s is a permanent BAD_REQUEST carrying Google’s text, not retried', async (_what, env, voice) => {
+    const { fake, tts } = await setup(env);
+    const err = await rejection(tts.synthesize(TEXT, new AbortController().signal, voice ? { voice } : {}));
+    expect(err).toMatchObject({ code: 'BAD_REQUEST', permanent: true, vendorCode: 3 });
+    expect(err.message).toContain(TTS_TEXTS.unknownVoice('he-IL-Wavenet-Z'));
+    expect(err.message).toContain('TTS_VOICE'); // the hint names the setting to change
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  test('an exhausted quota is a permanent QUOTA; a per-minute quota is RATE_LIMITED and retried once', async () => {
+    const { fake, tts } = await setup({}, { quota: 'exhausted' });
+    expect(await rejection(tts.synthesize(TEXT, new AbortController().signal))).toMatchObject({
+      code: 'QUOTA',
+      permanent: true,
+      vendorCode: 8,
+    });
+    expect(fake.requests).toHaveLength(1);
+    fake.setQuota('rate');
+    expect(await rejection(tts.synthesize(TEXT, new AbortController().signal))).toMatchObject({
+      code: 'RATE_LIMITED',
+      retryable: true,
+    });
+    expect(fake.requests).toHaveLength(3);
   });
 
   test.each([
@@ -185,7 +229,7 @@ describe('SynthesisCache', () => {
 
   test('failures are not cached', async () => {
     const { fake, tts } = await setup();
-    const cache = new SynthesisCache(tts, { voice: 'v' });
+    const cache = new SynthesisCache(tts, { voice: 'he-IL-Wavenet-A' });
     fake.failNext(3, 'bad');
     await expect(cache.synthesize(TEXT, new AbortController().signal)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(cache.synthesize(TEXT, new AbortController().signal)).resolves.toMatchObject({
@@ -221,6 +265,17 @@ describe('SynthesisCache', () => {
     expect(calls[1]!.aborted).toBe(true);
   });
 
+  test('keys by voice: the same text in another voice is synthesized again, in that voice', async () => {
+    const { fake, tts } = await setup();
+    const cache = new SynthesisCache(tts, { voice: 'he-IL-Wavenet-A' });
+    const s = new AbortController().signal;
+    await cache.synthesize(TEXT, s);
+    await cache.synthesize(TEXT, s, { voice: 'he-IL-Wavenet-A' });
+    await cache.synthesize(TEXT, s, { voice: 'he-IL-Standard-B' });
+    await cache.synthesize(TEXT, s, { voice: 'he-IL-Standard-B' });
+    expect(fake.requests.map((r) => r.voice?.name)).toEqual(['he-IL-Wavenet-A', 'he-IL-Standard-B']);
+  });
+
   test('keeps at most maxEntries texts, evicting the least recently used', async () => {
     let n = 0;
     const inner: Synthesizer = { synthesize: async () => ({ mulaw: Buffer.from([n++]), synthMs: 1 }) };
@@ -235,5 +290,51 @@ describe('SynthesisCache', () => {
     expect(n).toBe(3);
     await cache.synthesize('b', s);
     expect(n).toBe(4);
+  });
+});
+
+describe('listVoices', () => {
+  test("lists Google's voices for a language, with TTS_VOICE among them", async () => {
+    const { fake, clients } = await setup();
+    const voices = await listVoices(clients, 'he-IL');
+    expect(voices).toHaveLength(8 + CHIRP3_HD_PERSONAS.length);
+    expect(voices).toContainEqual({
+      name: 'he-IL-Wavenet-A',
+      languageCodes: ['he-IL'],
+      ssmlGender: 'FEMALE',
+      naturalSampleRateHertz: 24000,
+    });
+    expect(await listVoices(clients, 'xx-XX')).toEqual([]);
+    expect(fake.listVoicesRequests).toEqual(['he-IL', 'xx-XX']);
+  });
+
+  test('classifies failures and never retries them', async () => {
+    const { fake, clients } = await setup({}, { quota: 'exhausted' });
+    await expect(listVoices(clients, 'he-IL')).rejects.toMatchObject({ provider: 'tts', code: 'QUOTA' });
+    expect(fake.listVoicesRequests).toHaveLength(1);
+  });
+
+  test('gives up with TIMEOUT after timeoutMs when the server never answers', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => sockets.add(socket)); // accepts, never speaks HTTP/2
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => silent.close(resolve));
+    });
+    const port = (silent.address() as net.AddressInfo).port;
+    const config = parseConfig({ GOOGLE_TTS_EMULATOR_HOST: `127.0.0.1:${port}` }).voice;
+    const clients = new ProviderClients(config);
+    cleanups.push(() => clients.close());
+    const started = Date.now();
+    await expect(listVoices(clients, 'he-IL', { timeoutMs: 300 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  test('an abort rejects with ABORTED at once', async () => {
+    const { clients } = await setup();
+    const abort = new AbortController();
+    abort.abort();
+    await expect(listVoices(clients, 'he-IL', { signal: abort.signal })).rejects.toMatchObject({ code: 'ABORTED' });
   });
 });

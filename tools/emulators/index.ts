@@ -1,6 +1,6 @@
 /**
  * Wire-level fakes of the gateway's providers, for tests, `npm run demo` and the benchmark:
- * Google STT v1 StreamingRecognize and TTS v1 SynthesizeSpeech over real gRPC, and an
+ * Google STT v1 StreamingRecognize and TTS v1 (SynthesizeSpeech, StreamingSynthesize, ListVoices) over real gRPC, and an
  * OpenAI-compatible Chat Completions server over HTTP/SSE. Point the real SDK clients at them.
  * The CRM emulator plays the business's own systems (context, tools, post-call webhook).
  */
@@ -17,6 +17,11 @@ export type {
 } from './google-stt.ts';
 export { startFakeTts, fakeTtsAudio } from './google-tts.ts';
 export type { FakeTts, FakeTtsOptions, FakeTtsAudioOptions, FakeTtsRequest } from './google-tts.ts';
+export type { FakeTtsStream, FakeTtsStreamingOptions, TtsStreamState } from './google-tts-stream.ts';
+export { DEFAULT_TTS_VOICES, CHIRP3_HD_PERSONAS } from './google-tts-voices.ts';
+export type { FakeVoice } from './google-tts-voices.ts';
+export { TTS_TEXTS, MAX_INPUT_BYTES as TTS_MAX_INPUT_BYTES } from './google-tts-rules.ts';
+export type { FakeTtsQuota } from './google-tts-rules.ts';
 export { startFakeOpenAI, DEFAULT_OPENAI_REPLY, DEFAULT_CHUNK_CHARS } from './openai.ts';
 export type {
   FakeOpenAI,
