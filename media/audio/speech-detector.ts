@@ -17,7 +17,6 @@
  * {@link loadSpeechDetectorModel}; without it {@link createSpeechDetector} returns undefined and the
  * caller keeps the energy VAD.
  */
-import { readFile } from 'node:fs/promises';
 import { mulawDecodeSample } from './mulaw.ts';
 import {
   BACKGROUND_TIMING,
@@ -27,7 +26,6 @@ import {
   type BackgroundTiming,
 } from './speech-detector/background.ts';
 import {
-  defaultSileroModelPath,
   loadSileroModel,
   SILERO_CONTEXT,
   SILERO_MEASURED_SHA256,
@@ -93,6 +91,9 @@ export const SPEECH_DETECTOR_DEFAULTS: Readonly<Thresholds> = Object.freeze({
   hangoverMs: 96,
 });
 
+/** A window this many dB below the background level is a pause in speech, not the background dipping. */
+const QUICK_FALL_BELOW_DB = 12;
+
 /** ms of audio in one model window. */
 const WINDOW_MS = (SILERO_WINDOW * 1000) / SILERO_SAMPLE_RATE;
 
@@ -120,9 +121,7 @@ let processStatus: Promise<SpeechModelStatus> | undefined;
 export function loadSpeechDetectorModel(opts: { modelPath?: string } = {}): Promise<SpeechModelStatus> {
   processStatus ??= (async (): Promise<SpeechModelStatus> => {
     try {
-      const path = opts.modelPath ?? defaultSileroModelPath();
-      await readFile(path); // fail fast, off the event loop, on a path that is not there
-      const model = loadSileroModel(path);
+      const model = await loadSileroModel(opts.modelPath);
       processModel = model;
       return {
         available: true,
@@ -158,7 +157,7 @@ export function createSpeechDetector(opts: SpeechDetectorOptions = {}): SpeechDe
     throw new RangeError('speech detector: need minRms ≥ 0 and hangoverMs ≥ 0');
   }
   const timing = { ...BACKGROUND_TIMING, ...withoutUndefined(opts.background ?? {}) };
-  if (!(timing.fallMs > 0 && timing.riseMs > 0)) {
+  if (!(timing.fallMs > 0 && timing.quickFallMs > 0 && timing.riseMs > 0)) {
     throw new RangeError('speech detector: background time constants must be positive');
   }
   return new SileroSpeechDetector(model, { ...o, minDb: rmsToDb(o.minRms) }, timing);
@@ -214,7 +213,12 @@ class SileroSpeechDetector implements SpeechDetector {
       this.#quietMs += WINDOW_MS;
       if (this.#quietMs >= t.hangoverMs) this.#speech = false;
     }
-    this.#background.update(db, WINDOW_MS);
+    // Below minRms nothing is speech, so the background never needs to be learnt lower than that:
+    // a noise that starts after digital silence is then learnt from minRms up, not from 0 dB.
+    // A window far below the background, or one the model calls clearly not speech, shows the
+    // background between words: believed sooner. (The model's score stays high through short
+    // pauses, so the level test is what lets a call whose first window is speech recover.)
+    this.#background.update(db, WINDOW_MS, score < t.offScore || margin <= -QUICK_FALL_BELOW_DB);
     this.#score = score;
     input.copyWithin(0, SILERO_WINDOW, SILERO_WINDOW + SILERO_CONTEXT);
     this.#filled = 0;

