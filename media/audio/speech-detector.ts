@@ -1,16 +1,21 @@
 /**
  * Tells a caller's speech from steady line noise, frame by frame, on the caller's μ-law audio.
  *
- * Two tests, both needed (measured in tools/bench/speech-detector.ts on tests/fixtures/noise):
- * - Silero VAD, a neural model, scores each 32 ms window 0..1. It ignores steady non-speech noise
- *   (white, pink, car, street, fan and hum) at any level, but hears babble or a TV as speech.
- * - The window's level must stand `marginDb` above the background level the detector has learnt
- *   (speech-detector/background.ts) and above `minRms`. A TV or a room of talkers that has been
- *   going on for a few seconds is the background; a caller talking over it is louder.
+ * Two tests, both needed (measured by tools/bench/speech-detector.ts on tests/fixtures/noise):
+ * - Silero VAD, a neural model, scores each 32 ms window 0..1. It ignores non-speech noise (white,
+ *   pink, car, street, fan and hum) at any level, from its first window, but hears babble or a TV
+ *   as speech.
+ * - The window's level must stand a margin above the background level learnt from the last few
+ *   seconds (speech-detector/background.ts), and reach `minRms`. A TV or a room of talkers that
+ *   has been going on for a while is the background; a caller talking over it is louder.
  *
- *   quiet ──score ≥ onScore and level ≥ background + onMarginDb──► speech
- *     ▲                                                              │
- *     └── hangoverMs with score < offScore or level < background + offMarginDb
+ *   quiet ──score ≥ onScore and level ≥ background + onMarginDb and ≥ minRms──► speech
+ *     ▲                                                                         │
+ *     └── hangoverMs of windows with score < offScore or level < background + offMarginDb
+ *
+ * What it cannot do: a speech-like sound that starts mid-call (a TV switched on) counts as speech
+ * until it has been learnt (about 4 s for babble starting out of digital silence), and a caller no
+ * louder than the babble around them (0 dB SNR) is heard late or in part.
  *
  * Per call it keeps a 288-float window, the model's 256-float state and a few numbers: bounded,
  * whatever the frame sizes. The model itself is loaded once per process by

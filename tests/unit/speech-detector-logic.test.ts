@@ -63,6 +63,32 @@ test('the model runs once per 256 samples, whatever the frame size, and its scor
   expect(model.calls).toBe(4);
 });
 
+test('each window is preceded by the last 32 samples of the one before, and the state is carried', () => {
+  const inputs: Float32Array[] = [];
+  const states: number[] = [];
+  const recording: SileroModel = {
+    path: 'recording',
+    sha256: 'recording',
+    infer: (input, state) => {
+      inputs.push(input.slice());
+      states.push(state[0]!);
+      state[0] = state[0]! + 1; // the model's next state, which must come back next time
+      return 0;
+    },
+  };
+  const det = createSpeechDetector({ model: recording })!;
+  const [a, b] = tone(1000, 2);
+  det.frame(a!);
+  det.frame(b!);
+  expect(inputs[0]!.subarray(0, 32).every((x) => x === 0)).toBe(true); // a new stream starts from silence
+  expect(inputs[1]!.subarray(0, 32)).toEqual(inputs[0]!.subarray(256));
+  expect(states).toEqual([0, 1]);
+  det.reset();
+  det.frame(a!);
+  expect(states[2]).toBe(0);
+  expect(inputs[2]).toEqual(inputs[0]);
+});
+
 test('a steady sound is background however speech-like: the first window sets the level', () => {
   model.score = 0.99;
   expect(feed(d, tone(2000, sec(3))).some(Boolean)).toBe(false);

@@ -151,6 +151,14 @@ test('a babble that starts mid-call is speech at first, and background within 6 
   expect(r.speech.slice(100 + 300).some(Boolean)).toBe(false); // from 6 s after it started
 });
 
+test.each(['white', 'car', 'street', 'hum'])('%s noise that starts mid-call is never speech', (kind) => {
+  // Unlike babble, a new noise that is not speech is rejected by the model from its first window:
+  // the level rule alone would call it speech until the background had caught up.
+  const noise = fixture(`noise/${kind}.ulaw`);
+  const r = run(detector, concat(new Uint8Array(16_000).fill(MULAW_SILENCE), noise));
+  expect(r.speech.some(Boolean)).toBe(false);
+});
+
 test('a call whose very first window is speech is heard after the first clear pause', () => {
   // The background starts as the level of the first window; a window 12 dB under it is a pause
   // between words and pulls the background down at once. Measured: first speech after 340 ms.

@@ -87,9 +87,11 @@ export function benchCases(): Case[] {
   const clean = silence.slice();
   clean.set(fixture('caller-hebrew-long.ulaw'), SPEECH_AT * FRAME);
   cases.push({ name: 'phrase, no noise', audio: clean, speechAt: SPEECH_AT, audible: audibleFrames(clean, 0) });
-  const babbleLater = silence.slice();
-  babbleLater.set(fixture('noise/babble.ulaw').subarray(0, 32_000), 16_000);
-  cases.push({ name: 'babble starting at 2 s', audio: babbleLater, speechAt: undefined });
+  for (const kind of ['street', 'babble']) {
+    const later = silence.slice();
+    later.set(fixture(`noise/${kind}.ulaw`).subarray(0, 32_000), 16_000);
+    cases.push({ name: `${kind} starting at 2 s`, audio: later, speechAt: undefined });
+  }
   for (const kind of KINDS) {
     const noise = fixture(`noise/${kind}.ulaw`);
     for (const db of [6, 0, -12]) {
