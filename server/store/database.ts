@@ -81,6 +81,10 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<StoreData
     // An idle client whose server went away emits 'error' on the pool; without a listener that
     // would be an uncaught exception. The next query reconnects (or fails and is retried).
     pool.on('error', () => undefined);
+    // The pool removes that listener while a client is checked out; a socket reset in that window
+    // would be emitted on the client with no listener. The query in flight still fails (and the
+    // writer retries); the broken client is discarded on release.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     db = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
   } else {
     kind = 'sqlite';
