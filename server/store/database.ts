@@ -135,7 +135,10 @@ export function describePostgres(url: string): string {
 /** An error's message, or its code when the driver left the message empty (e.g. ECONNREFUSED). */
 export function messageOf(err: unknown): string {
   if (err instanceof AggregateError && err.errors.length > 0) return messageOf(err.errors[0]);
-  if (err instanceof Error) return err.message || (err as NodeJS.ErrnoException).code || err.name;
+  if (err && typeof err === 'object' && 'message' in err) {
+    const e = err as { message?: unknown; code?: unknown; name?: unknown };
+    return String(e.message || e.code || e.name || 'error');
+  }
   return String(err);
 }
 

@@ -149,8 +149,9 @@ export class WebhookWorker {
         await releaseLease(db, callSid, owner).catch(() => undefined);
         return;
       }
-      error =
-        err instanceof Error && err.name === 'TimeoutError' ? `timeout after ${this.#o.timeoutMs} ms` : causeOf(err);
+      // Duck-typed: the abort reason is a DOMException, which need not be an Error of this realm.
+      const timedOut = (err as { name?: unknown })?.name === 'TimeoutError';
+      error = timedOut ? `timeout after ${this.#o.timeoutMs} ms` : causeOf(err);
     }
     const now = this.#o.now();
     if (status !== null && status >= 200 && status < 300) {
