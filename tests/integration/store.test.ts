@@ -6,7 +6,7 @@ import { openStore, type CallStore, type OpenStoreOptions } from '../../server/s
 import { migrateToLatest } from '../../server/store/schema.ts';
 import { EndingInvalidError, MemoryCallEndings, type CallEndings } from '../../server/store/endings.ts';
 import { MemoryUsedTokens } from '../../server/store/tokens.ts';
-import type { StoreConfig } from '../../config/config.ts';
+import { parseConfig, ConfigError, type StoreConfig } from '../../config/config.ts';
 import { BACKENDS, startBackend, memoryLogger, until, type Backend } from '../helpers/store-backends.ts';
 
 jest.setTimeout(60_000);
@@ -254,5 +254,42 @@ describe.each(BACKENDS)('call store on %s', (backend) => {
       expect(await mem.consumeToken('x', exp)).toBe(false);
       expect(await mem.consumeToken('y', Date.now() - 1)).toBe(false);
     });
+  });
+});
+
+describe('store settings', () => {
+  it('have documented defaults', () => {
+    expect(parseConfig({}).store).toEqual({
+      dataDir: './data',
+      databaseUrl: undefined,
+      retentionDays: 30,
+      callWebhookUrl: undefined,
+      callWebhookMaxAgeS: 86_400,
+      webhookSecret: undefined,
+      pricesFile: undefined,
+      bufferOps: 20_000,
+    });
+  });
+
+  it('accept only a postgres:// DATABASE_URL, and never echo it back', () => {
+    expect(parseConfig({ DATABASE_URL: 'postgresql://u:p@db:5432/calls' }).store.databaseUrl).toBe(
+      'postgresql://u:p@db:5432/calls',
+    );
+    for (const bad of ['mysql://u:secretpw@db/calls', 'sqlite:./x.db', './calls.db']) {
+      let err: unknown;
+      try {
+        parseConfig({ DATABASE_URL: bad, CALL_WEBHOOK_URL: 'ftp://x', CALL_WEBHOOK_MAX_AGE_S: '0' });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems;
+      expect(problems).toEqual([
+        expect.stringMatching(/^DATABASE_URL: expected a PostgreSQL URL/),
+        expect.stringMatching(/^CALL_WEBHOOK_URL: expected an absolute http\(s\) URL/),
+        expect.stringMatching(/^CALL_WEBHOOK_MAX_AGE_S: expected at least 1/),
+      ]);
+      expect(problems.join()).not.toContain('secretpw');
+    }
   });
 });
