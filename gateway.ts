@@ -23,6 +23,8 @@ import { createVoiceServices, voiceCallFactory } from './media/voice/services.ts
 import { providerStatus } from './media/providers/status.ts';
 import { PENDING_STREAM_WINDOW_MS } from './server/drain.ts';
 import { createMetrics, type Metrics } from './server/metrics.ts';
+import { openStore, type CallStore } from './server/store/store.ts';
+import { apiRoutes, localOnly } from './routes/api.ts';
 
 /** A wired gateway, not yet listening. */
 export interface Gateway {
@@ -45,6 +47,8 @@ export interface GatewayOptions {
   exit?: (code: number) => void;
   /** Metrics registry to use; default: a new one. */
   metrics?: Metrics;
+  /** The call store; with it the read API is served under /api. Its owner closes it. */
+  store?: CallStore;
 }
 
 /** Wires config, logger, Express, the media server and the drain around one http.Server. */
@@ -71,7 +75,8 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
     exit: opts.exit ?? ((code) => process.exit(code)),
   });
 
-  const app = createApp({ config, logger, tokens, metrics, isDraining: () => drain.draining, startedAt });
+  const api = opts.store && apiRoutes({ reader: opts.store.reader, guard: localOnly, logger });
+  const app = createApp({ config, logger, tokens, metrics, isDraining: () => drain.draining, startedAt, api });
   const server = http.createServer((req, res) => {
     if (pathOf(req.url).startsWith('/ws/')) {
       res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade' });
@@ -193,15 +198,24 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => logFault('UNHANDLED_REJECTION', reason));
   process.on('uncaughtException', (err) => logFault('UNCAUGHT_EXCEPTION', err));
 
+  let store: CallStore;
+  try {
+    store = await openStore(config.store, logger, { instance: `${config.deployId}:${process.pid}` });
+  } catch (err) {
+    process.stderr.write(`gateway: cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   const metrics = createMetrics();
   const voice = createVoiceServices(config.voice, logger);
   const gateway = createGateway(config, logger, {
     metrics,
+    store,
     callFactory: voiceCallFactory(voice.services, metrics),
     exit: (code) => {
-      // Provider channels are released before leaving; a stuck close must not hold the exit.
+      // Provider channels are released and buffered call records written before leaving; a stuck
+      // close must not hold the exit.
       const timer = setTimeout(() => process.exit(code), 2000);
-      void voice.close().finally(() => {
+      void Promise.allSettled([voice.close(), store.close(1500)]).finally(() => {
         clearTimeout(timer);
         process.exit(code);
       });

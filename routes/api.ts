@@ -33,6 +33,19 @@ export interface ApiDeps {
   logger: Logger;
 }
 
+/**
+ * The guard used until the console's access control is wired in: only requests whose TCP peer is
+ * loopback (the socket's address, never a forwarded header) get through; others get 403 JSON.
+ */
+export const localOnly: RequestHandler = (req, res, next) => {
+  const peer = req.socket.remoteAddress ?? '';
+  if (peer === '::1' || peer.startsWith('127.') || peer.startsWith('::ffff:127.')) return next();
+  res
+    .status(403)
+    .set('Cache-Control', 'no-store')
+    .json({ error: { code: 'FORBIDDEN', message: 'loopback only' } });
+};
+
 /** Default and largest page sizes of the list. */
 export const LIST_LIMIT = { default: 50, max: 200 } as const;
 

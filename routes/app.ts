@@ -25,6 +25,8 @@ export interface AppDeps {
   metrics: Metrics;
   isDraining: () => boolean;
   startedAt: Date;
+  /** The read API over the call store (routes/api.ts), mounted when the gateway has a store. */
+  api?: RequestHandler;
 }
 
 /** Builds the Express app. */
@@ -72,6 +74,7 @@ export function createApp(deps: AppDeps): express.Express {
   );
   app.all('/webhook/stream_ended', onlyGetPost, signed, streamEnded(logger));
   app.all('/webhook/call_status', onlyGetPost, signed, callStatus(logger));
+  if (deps.api) app.use(deps.api);
 
   app.use((req: Request, res: Response) => {
     res.status(404).type('text/plain').send('not found');

@@ -101,7 +101,14 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<StoreData
   }
   let migrated: string[];
   try {
-    migrated = await migrateToLatest(db);
+    migrated = await migrateToLatest(db).catch(async (err: unknown) => {
+      // Two processes opening one new SQLite file at once: Kysely's SQLite migration lock is
+      // per connection, so the second one's insert of the migration row fails. By the time it
+      // looks again the first has finished, and nothing is left to apply.
+      if (kind !== 'sqlite') throw err;
+      await new Promise((r) => setTimeout(r, 250));
+      return migrateToLatest(db);
+    });
   } catch (err) {
     await db.destroy().catch(() => undefined);
     throw new StoreUnavailableError(`cannot prepare the ${kind} call store at ${where}: ${messageOf(err)}`, {

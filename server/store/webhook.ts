@@ -18,6 +18,7 @@ import { messageOf } from './database.ts';
 import { claimDue, markDelivered, markFailed, nextAttemptAt, releaseLease, type OutboxRow } from './outbox.ts';
 import type { StoreReader } from './reader.ts';
 import type { StoreSchema } from './schema.ts';
+import { sleep } from './sleep.ts';
 
 /** Options of {@link WebhookWorker}. */
 export interface WebhookWorkerOptions {
@@ -77,16 +78,7 @@ export class WebhookWorker {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       await this.runOnce();
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          resolve();
-        };
-        const timer = setTimeout(done, this.#o.pollMs);
-        timer.unref();
-        signal.addEventListener('abort', done, { once: true });
-      });
+      await sleep(this.#o.pollMs, signal);
     }
   }
 

@@ -23,6 +23,7 @@ import { LogSummary } from './log-summary.ts';
 import { isPermanentWriteError, messageOf } from './database.ts';
 import { validateOp, type StoreOp } from './records.ts';
 import { ping, type StoreSchema } from './schema.ts';
+import { sleep } from './sleep.ts';
 
 /** Options of {@link StoreWriter}. */
 export interface StoreWriterOptions {
@@ -313,19 +314,6 @@ export class StoreWriter {
 
   /** Waits `ms`, or until close; `wakeable` sleeps also end when a full batch is waiting. */
   #sleep(ms: number, wakeable = true): Promise<void> {
-    const signal = this.#abort.signal;
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        if (this.#wake === done) this.#wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      timer.unref();
-      if (wakeable) this.#wake = done;
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return sleep(ms, this.#abort.signal, wakeable ? (wake) => (this.#wake = wake) : undefined);
   }
 }

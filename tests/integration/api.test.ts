@@ -3,13 +3,15 @@
  * supertest: list (order, paging, live flag, bad parameters), detail, 404s, the recording with
  * byte ranges, the guard, and 503 JSON without a stack trace when the store fails.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
-import { apiRoutes } from '../../routes/api.ts';
+import { apiRoutes, localOnly } from '../../routes/api.ts';
 import { openStore, type CallStore } from '../../server/store/store.ts';
-import { BACKENDS, startBackend, memoryLogger, type Backend } from '../helpers/store-backends.ts';
+import { BACKENDS, baseConfig, startBackend, memoryLogger, type Backend } from '../helpers/store-backends.ts';
+import { startGateway } from '../helpers/gateway-harness.ts';
 
 jest.setTimeout(60_000);
 
@@ -299,3 +301,48 @@ function binary(res: request.Response, done: (err: Error | null, body: Buffer) =
   stream.on('data', (c: Buffer) => chunks.push(c));
   stream.on('end', () => done(null, Buffer.concat(chunks)));
 }
+
+describe('the API in the gateway', () => {
+  it('is served under /api when the gateway has a store, to loopback peers only by default', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'api-gw-'));
+    const { logger } = memoryLogger();
+    const store = await openStore(baseConfig(dataDir), logger, { startWorkers: false });
+    const h = await startGateway({}, { store });
+    try {
+      store.writer.enqueue({
+        kind: 'call.start',
+        callSid: 'CAgw',
+        streamSid: 'MZgw',
+        agentId: 'a',
+        from: '+1',
+        to: '+2',
+        startedAt: NOW,
+      });
+      expect(await store.writer.drain()).toBe(0);
+      const res = await request(h.gateway.server).get('/api/calls');
+      expect(res.status).toBe(200);
+      expect(res.body.calls.map((c: { callSid: string }) => c.callSid)).toEqual(['CAgw']);
+      expect((await request(h.gateway.server).get('/api/calls/CAnope')).status).toBe(404);
+    } finally {
+      await h.stop();
+      await store.close(1000);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses peers that are not loopback (by socket address, not by header)', () => {
+    const answer = (remoteAddress: string) => {
+      let status = 0;
+      let passed = false;
+      const res = { status: (s: number) => ((status = s), res), set: () => res, json: () => res };
+      const req = { socket: { remoteAddress }, headers: { 'x-forwarded-for': '127.0.0.1' } };
+      localOnly(req as never, res as never, () => (passed = true));
+      return passed ? 'next' : status;
+    };
+    expect(answer('127.0.0.1')).toBe('next');
+    expect(answer('::1')).toBe('next');
+    expect(answer('::ffff:127.0.0.1')).toBe('next');
+    expect(answer('10.0.0.5')).toBe(403);
+    expect(answer('::ffff:192.0.2.1')).toBe(403);
+  });
+});
