@@ -25,6 +25,9 @@ import { createVoiceServices, voiceCallFactory } from './media/voice/services.ts
 import { providerStatus } from './media/providers/status.ts';
 import { PENDING_STREAM_WINDOW_MS } from './server/drain.ts';
 import { createMetrics, type Metrics } from './server/metrics.ts';
+import { openStore, type CallStore } from './server/store/store.ts';
+import { gatewayEndings } from './server/store/endings.ts';
+import { apiRoutes, localOnly } from './routes/api.ts';
 
 /** A wired gateway, not yet listening. */
 export interface Gateway {
@@ -51,6 +54,8 @@ export interface GatewayOptions {
   agents?: Agents;
   /** Where calls leave their ending decision for `<Connect action>`; default: this process's memory. */
   endings?: CallEndings;
+  /** The call store; with it the read API is served under /api. Its owner closes it. */
+  store?: CallStore;
 }
 
 /** Wires config, logger, Express, the media server and the drain around one http.Server. */
@@ -79,6 +84,7 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
 
   const agents = opts.agents ?? loadAgents(undefined, config.voice);
   const endings = opts.endings ?? new MemoryCallEndings();
+  const api = opts.store && apiRoutes({ reader: opts.store.reader, guard: localOnly, logger });
   const app = createApp({
     agents,
     endings,
@@ -88,6 +94,7 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
     metrics,
     isDraining: () => drain.draining,
     startedAt,
+    api,
   });
   const server = http.createServer((req, res) => {
     if (pathOf(req.url).startsWith('/ws/')) {
@@ -226,18 +233,27 @@ async function main(): Promise<void> {
     onFault.drain?.();
   });
 
+  let store: CallStore;
+  try {
+    store = await openStore(config.store, logger, { instance: `${config.deployId}:${process.pid}` });
+  } catch (err) {
+    process.stderr.write(`gateway: cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   const metrics = createMetrics();
-  const endings = new MemoryCallEndings();
+  const endings = gatewayEndings(store.endings);
   const voice = createVoiceServices(config.voice, logger, { webhookSecret: config.webhookSecret, endings });
   const gateway = createGateway(config, logger, {
     metrics,
     agents,
     endings,
+    store,
     callFactory: voiceCallFactory(voice.services, { metrics, agents }),
     exit: (code) => {
-      // Provider channels are released before leaving; a stuck close must not hold the exit.
+      // Provider channels are released and buffered call records written before leaving; a stuck
+      // close must not hold the exit.
       const timer = setTimeout(() => process.exit(code), 2000);
-      void voice.close().finally(() => {
+      void Promise.allSettled([voice.close(), store.close(1500)]).finally(() => {
         clearTimeout(timer);
         process.exit(code);
       });

@@ -128,6 +128,30 @@ const ttsStreaming = z
   })
   .transform((v): 'auto' | boolean => (v === 'auto' ? 'auto' : ['true', '1', 'yes', 'on'].includes(v)));
 
+/** `postgres://…` (or `postgresql://…`) switches the call store to PostgreSQL; nothing else is accepted. */
+const databaseUrl = z
+  .string()
+  .trim()
+  .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v), {
+    message: 'expected a PostgreSQL URL such as postgres://user:pass@host:5432/db (unset means SQLite in DATA_DIR)',
+  });
+
+/** An absolute http(s) URL (the post-call webhook). */
+const httpUrl = z
+  .string()
+  .trim()
+  .refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        return u.protocol === 'http:' || u.protocol === 'https:';
+      } catch {
+        return false;
+      }
+    },
+    { message: 'expected an absolute http(s) URL such as https://crm.example.com/calls' },
+  );
+
 /** The schema: variable name → parser with default. Keys are exactly the environment names. */
 const schema = z.object({
   PORT: wholeNumber('a TCP port').pipe(z.number().max(65535, 'expected a port from 0 to 65535')).default(5000),
@@ -188,6 +212,14 @@ const schema = z.object({
   BACKCHANNEL_HOLD_MS: wholeNumber('milliseconds').default(1200),
   BACKCHANNEL_REPEAT_MS: wholeNumber('milliseconds').default(300),
   PREFLIGHT_ON_START: boolean.default(false),
+
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  DATABASE_URL: databaseUrl.optional(),
+  RETENTION_DAYS: wholeNumber('days').default(30),
+  CALL_WEBHOOK_URL: httpUrl.optional(),
+  CALL_WEBHOOK_MAX_AGE_S: wholeNumber('seconds').pipe(z.number().min(1, 'expected at least 1')).default(86_400),
+  PRICES_FILE: z.string().trim().min(1).optional(),
+  STORE_BUFFER_OPS: wholeNumber('operations').pipe(z.number().min(100, 'expected at least 100')).default(20_000),
 });
 
 /** Rules that involve more than one variable. */
@@ -230,6 +262,27 @@ export interface Config {
   readonly fallbackNumber: string | undefined;
   readonly preflightOnStart: boolean;
   readonly voice: VoiceConfig;
+  readonly store: StoreConfig;
+}
+
+/** Settings of the call store, its post-call webhook and its retention. */
+export interface StoreConfig {
+  /** DATA_DIR (default ./data): the SQLite file and recordings/ live here; created on first start. */
+  readonly dataDir: string;
+  /** DATABASE_URL: postgres://… switches to PostgreSQL; unset = SQLite at DATA_DIR/calls.db. */
+  readonly databaseUrl: string | undefined;
+  /** RETENTION_DAYS (default 30): calls older than this are deleted with their recordings; 0 keeps all. */
+  readonly retentionDays: number;
+  /** CALL_WEBHOOK_URL: where each ended call's record is POSTed; unset = no webhook. */
+  readonly callWebhookUrl: string | undefined;
+  /** CALL_WEBHOOK_MAX_AGE_S (default 86400): retries stop this long after the call ended. */
+  readonly callWebhookMaxAgeS: number;
+  /** WEBHOOK_SECRET: HMAC key of the X-Gateway-Signature header; unset = requests go unsigned. */
+  readonly webhookSecret: string | undefined;
+  /** PRICES_FILE: JSON overriding entries of the built-in price table (server/store/costs.ts). */
+  readonly pricesFile: string | undefined;
+  /** STORE_BUFFER_OPS (default 20000): writes held while the database is slow or down. */
+  readonly bufferOps: number;
 }
 
 /** Settings of the voice pipeline behind the media socket. */
@@ -304,7 +357,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
 
 /** Secrets are never echoed back, not even in a config error. */
 function redactForError(name: string, value: string): string {
-  return /TOKEN|KEY|SECRET/.test(name) ? '…' : value;
+  return /TOKEN|KEY|SECRET|DATABASE_URL/.test(name) ? '…' : value;
 }
 
 function toConfig(e: Env): Config {
@@ -357,6 +410,16 @@ function toConfig(e: Env): Config {
       backchannelWords: e.BACKCHANNEL_WORDS,
       backchannelHoldMs: e.BACKCHANNEL_HOLD_MS,
       backchannelRepeatMs: e.BACKCHANNEL_REPEAT_MS,
+    },
+    store: {
+      dataDir: e.DATA_DIR,
+      databaseUrl: e.DATABASE_URL,
+      retentionDays: e.RETENTION_DAYS,
+      callWebhookUrl: e.CALL_WEBHOOK_URL,
+      callWebhookMaxAgeS: e.CALL_WEBHOOK_MAX_AGE_S,
+      webhookSecret: e.WEBHOOK_SECRET,
+      pricesFile: e.PRICES_FILE,
+      bufferOps: e.STORE_BUFFER_OPS,
     },
   });
 }

@@ -32,6 +32,8 @@ export interface AppDeps {
   /** Where calls leave their ending decision (read by stream_ended). */
   endings: CallEndings;
   startedAt: Date;
+  /** The read API over the call store (routes/api.ts), mounted when the gateway has a store. */
+  api?: RequestHandler;
 }
 
 /** Builds the Express app. */
@@ -94,6 +96,7 @@ export function createApp(deps: AppDeps): express.Express {
   );
   app.all('/webhook/transfer_whisper', onlyGetPost, signed, transferWhisper({ logger, sayVoice, whisper }));
   app.all('/webhook/call_status', onlyGetPost, signed, callStatus(logger));
+  if (deps.api) app.use(deps.api);
 
   app.use((req: Request, res: Response) => {
     res.status(404).type('text/plain').send('not found');
