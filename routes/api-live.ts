@@ -59,6 +59,8 @@ export function liveCallsEndpoint(opts: LiveCallsOptions): LiveCalls {
       res.set('Retry-After', '5');
       return sendConsoleError(req, res, 'CONSOLE_LIVE_FULL');
     }
+    // Read before anything is written, so a failing feed is a clean 500 rather than a broken stream.
+    const current = opts.feed.liveCalls();
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -100,7 +102,7 @@ export function liveCallsEndpoint(opts: LiveCallsOptions): LiveCalls {
     res.on('close', () => end(true));
     res.on('error', () => end(true));
     write(`retry: ${retryMs}\n: connected\n\n`);
-    for (const summary of opts.feed.liveCalls()) send(summary);
+    for (const summary of current) send(summary);
     unsubscribe = opts.feed.subscribe(send);
     opts.logger.debug('CONSOLE_LIVE_OPENED', { clients: open.size });
   };

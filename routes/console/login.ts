@@ -14,8 +14,11 @@ import { LOGIN_PATH, sendConsoleError, type ConsoleAuth } from '../console-auth.
 
 /** Most bytes a login form body may have. */
 const LOGIN_BODY_LIMIT = 4096;
-/** Where the browser may be sent after logging in: console pages only, never another host. */
-const SAFE_NEXT = /^\/console(?:\/[A-Za-z0-9._~%-]+)*\/?$/;
+/**
+ * Where the browser may be sent after logging in: console pages only (no other host, no dot
+ * segments, no percent-encoding that could hide one).
+ */
+const SAFE_NEXT = /^\/console(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9._~-]+)*\/?$/;
 
 const STYLE = `body{font:15px/1.5 system-ui,sans-serif;margin:0;display:grid;place-items:center;min-height:100vh}
 main{width:min(22rem,90vw)}label{display:block;margin:.75rem 0 .25rem}

@@ -71,6 +71,7 @@ const CLIENT_ERRORS: Record<string, number> = {
  */
 function consoleErrors(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
+    const path = (req.originalUrl.split('?')[0] ?? '').slice(0, 200);
     const type = (err as { type?: unknown } | null)?.type;
     const status = (err as { status?: unknown } | null)?.status;
     const clientStatus =
@@ -80,20 +81,16 @@ function consoleErrors(logger: Logger): ErrorRequestHandler {
           ? 400
           : undefined;
     if (res.headersSent) {
-      logger.error('HTTP_ERROR_AFTER_HEADERS', { code: 'CONSOLE_INTERNAL', path: req.path, error: String(err) });
+      logger.error('HTTP_ERROR_AFTER_HEADERS', { code: 'CONSOLE_INTERNAL', path, error: String(err) });
       res.destroy();
       return;
     }
     if (clientStatus) {
-      logger.debug('CONSOLE_BAD_REQUEST', { path: req.path.slice(0, 200), status: clientStatus, reason: type });
+      logger.debug('CONSOLE_BAD_REQUEST', { path, status: clientStatus, reason: type });
       res.status(clientStatus).set('Cache-Control', 'no-store').type('text/plain').send('bad request');
       return;
     }
-    logger.error('CONSOLE_INTERNAL_ERROR', {
-      code: 'CONSOLE_INTERNAL',
-      path: req.path.slice(0, 200),
-      error: String(err),
-    });
+    logger.error('CONSOLE_INTERNAL_ERROR', { code: 'CONSOLE_INTERNAL', path, error: String(err) });
     sendConsoleError(req, res, 'CONSOLE_INTERNAL');
   };
 }
