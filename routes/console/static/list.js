@@ -30,7 +30,14 @@ export async function showList(main) {
     body,
   );
   const empty = h('p', { class: 'empty', hidden: true }, 'No calls yet.');
-  replace(main, h('h1', {}, 'Calls'), status, table, empty, more);
+  replace(
+    main,
+    h('h1', {}, 'Calls'),
+    status,
+    h('div', { class: 'table-wrap', role: 'region', 'aria-label': 'Calls', tabindex: 0 }, table),
+    empty,
+    more,
+  );
 
   const rows = new Map(); // callSid → { row, summary }
   const upsert = (summary) => {

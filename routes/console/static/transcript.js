@@ -7,10 +7,10 @@ import { appendBidi, directionOf, utterance } from './bidi.js';
 import { latencyBar, latencyLegend, latencyTotal } from './latency.js';
 import { formatMs, formatOffset } from './format.js';
 
-/** Event types with their label and icon; others are shown by their type. */
+/** Event types with their label and icon (plain symbols, no emoji font needed); others are shown by their type. */
 const MARKS = {
-  'barge-in': ['Barge-in', '✋'],
-  backchannel: ['Backchannel', '💬'],
+  'barge-in': ['Barge-in', '⇤'],
+  backchannel: ['Backchannel', '…'],
   'provider-error': ['Provider error', '⚠'],
   transfer: ['Transfer', '↪'],
   hangup: ['Hang-up', '☎'],
