@@ -74,11 +74,12 @@ function consoleErrors(logger: Logger): ErrorRequestHandler {
     const path = (req.originalUrl.split('?')[0] ?? '').slice(0, 200);
     const type = (err as { type?: unknown } | null)?.type;
     const status = (err as { status?: unknown } | null)?.status;
+    // The body parser names its errors by `type`; the router marks a badly encoded path with status 400.
     const clientStatus =
       typeof type === 'string' && CLIENT_ERRORS[type] !== undefined
         ? CLIENT_ERRORS[type]
-        : err instanceof URIError || status === 400
-          ? 400
+        : typeof status === 'number' && status >= 400 && status < 500
+          ? status
           : undefined;
     if (res.headersSent) {
       logger.error('HTTP_ERROR_AFTER_HEADERS', { code: 'CONSOLE_INTERNAL', path, error: String(err) });

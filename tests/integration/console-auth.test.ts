@@ -136,6 +136,17 @@ describe('console guard with CONSOLE_TOKEN', () => {
     expect((await request(stub.server).get('/api/calls').set('Cookie', good)).status).toBe(401);
   });
 
+  it('refuses a session issued more than a minute in the future (another clock, or a forgery)', async () => {
+    clock = Date.now() + 5 * 60_000;
+    const early = sessionFrom(await login(TOKEN));
+    clock = Date.now();
+    expect((await request(stub.server).get('/api/calls').set('Cookie', early)).status).toBe(401);
+    clock = Date.now() + 30_000;
+    const skewed = sessionFrom(await login(TOKEN));
+    clock = Date.now();
+    expect((await request(stub.server).get('/api/calls').set('Cookie', skewed)).status).toBe(200);
+  });
+
   it('does not accept a session signed for another token', async () => {
     const other = await startConsoleStub({ token: `${TOKEN}-rotated` });
     try {
