@@ -292,6 +292,35 @@ describeWithBrowser('console in a real browser (no token, loopback)', () => {
     await page.close();
   });
 
+  it('refreshes the page of a live call when the live stream says it changed', async () => {
+    const sid = 'CA6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f';
+    const base = structuredClone(FIXTURE_DOCS.get(MAIN.callSid)!);
+    const doc = (turns: number, live: boolean) => ({
+      ...base,
+      call: { ...base.call, callSid: sid, live, recording: false, endedAt: live ? null : base.call.endedAt },
+      turns: base.turns.slice(0, turns),
+      toolCalls: [],
+      events: [],
+    });
+    const summary = (turnCount: number, live: boolean): CallSummary => ({ ...MAIN, callSid: sid, turnCount, live });
+    stub.docs.set(sid, doc(1, true));
+    stub.feed.publish(summary(1, true));
+    const page = await browser.newPage();
+    await page.goto(`${stub.base}/console/calls/${sid}`);
+    await page.locator('.turn[data-turn="0"]').waitFor();
+    expect(await page.locator('h1 .badge-live').count()).toBe(1);
+    expect(await page.locator('.turn').count()).toBe(1);
+
+    stub.docs.set(sid, doc(2, true));
+    stub.feed.publish(summary(2, true));
+    await page.locator('.turn[data-turn="1"]').waitFor();
+    stub.docs.set(sid, doc(2, false));
+    stub.feed.publish(summary(2, false));
+    await page.locator('h1 .badge-live').waitFor({ state: 'detached' });
+    expect(page.errors).toEqual([]);
+    await page.close();
+  });
+
   it('says so for an unknown call, and is usable by keyboard', async () => {
     const page = await browser.newPage();
     await page.goto(`${stub.base}/console/calls/CAffffffffffffffffffffffffffffffff`);
@@ -308,8 +337,15 @@ describeWithBrowser('console in a real browser (no token, loopback)', () => {
 describeWithBrowser('console login in a real browser (CONSOLE_TOKEN set)', () => {
   let browser: TestBrowser;
   let stub: ConsoleStub;
+  let clock = Date.now();
   beforeAll(async () => {
-    [browser, stub] = await Promise.all([launchBrowser(), startConsoleStub({ token: TOKEN })]);
+    [browser, stub] = await Promise.all([
+      launchBrowser(),
+      startConsoleStub({ token: TOKEN, auth: { now: () => clock } }),
+    ]);
+  });
+  beforeEach(() => {
+    clock = Date.now();
   });
   afterAll(async () => {
     await browser?.close();
@@ -345,6 +381,27 @@ describeWithBrowser('console login in a real browser (CONSOLE_TOKEN set)', () =>
     expect((await browser.context.request.get(`${stub.base}/api/calls`)).status()).toBe(401);
     await page.goto(`${stub.base}/console`);
     await page.waitForURL('**/console/login?next=%2Fconsole');
+    await page.close();
+  });
+
+  it('goes to the login form, and back afterwards, when the session ends while a page is open', async () => {
+    const sid = 'CA7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a';
+    const base = FIXTURE_DOCS.get(MAIN.callSid)!;
+    stub.docs.set(sid, { ...base, call: { ...base.call, callSid: sid, live: true, recording: false } });
+    stub.feed.publish({ ...MAIN, callSid: sid, live: true });
+    const page = await browser.newPage();
+    await page.goto(`${stub.base}/console/login?next=/console/calls/${sid}`);
+    await page.fill('#token', TOKEN);
+    await page.click('button[type=submit]');
+    await page.locator('.turn[data-turn="2"]').waitFor();
+
+    clock += 13 * 60 * 60 * 1000; // past the 12-hour session
+    stub.feed.publish({ ...MAIN, callSid: sid, live: true, turnCount: 4 });
+    await page.waitForURL(`**/console/login?next=${encodeURIComponent(`/console/calls/${sid}`)}`);
+    clock = Date.now();
+    await page.fill('#token', TOKEN);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`**/console/calls/${sid}`);
     await page.close();
   });
 });
