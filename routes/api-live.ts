@@ -59,6 +59,11 @@ export function liveCallsEndpoint(opts: LiveCallsOptions): LiveCalls {
       res.set('Retry-After', '5');
       return sendConsoleError(req, res, 'CONSOLE_LIVE_FULL');
     }
+    if (req.method === 'HEAD') {
+      // Nothing would ever be sent on a HEAD stream: answer its headers and finish.
+      res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store' }).end();
+      return;
+    }
     // Read before anything is written, so a failing feed is a clean 500 rather than a broken stream.
     const current = opts.feed.liveCalls();
     res.writeHead(200, {

@@ -106,6 +106,19 @@ describe('live calls over SSE', () => {
     await eventually(() => stub.feed.listenerCount === 0 && stub.routes.live.clients === 0, 5000, 'unsubscribe');
   });
 
+  it('answers HEAD with the headers only, holding nothing open', async () => {
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) =>
+      http
+        .request({ host: '127.0.0.1', port: stub.port, path: '/api/calls/live', method: 'HEAD' }, resolve)
+        .on('error', reject)
+        .end(),
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(stub.routes.live.clients).toBe(0);
+    expect(stub.feed.listenerCount).toBe(0);
+  });
+
   it('caps the open streams with 503, and takes new ones when others close', async () => {
     const open = await Promise.all([openStream(stub.port), openStream(stub.port), openStream(stub.port)]);
     expect(open.map((s) => s.status)).toEqual([200, 200, 200]);
