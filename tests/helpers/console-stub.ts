@@ -52,6 +52,8 @@ export interface ConsoleStub {
   feed: MemoryCallFeed;
   logs: MemoryTransport;
   routes: ConsoleRoutes;
+  /** Calls of `GET /api/calls` besides the feed's live ones (the fixtures; tests may add more). */
+  calls: CallSummary[];
   /** Documents served for `GET /api/calls/{callSid}`; tests may add live ones. */
   docs: Map<string, Record<string, any>>;
   /** Requests the stub API answered, by path. */
@@ -70,6 +72,7 @@ export async function startConsoleStub(opts: ConsoleStubOptions = {}): Promise<C
   const logger = createLogger({ level: 'debug', format: 'json', secrets: [opts.token], transports: [logs] });
   const feed = new MemoryCallFeed({ logger });
   const docs = new Map(FIXTURE_DOCS);
+  const calls = [...FIXTURE_CALLS];
   const wav = recordingWav();
   const apiRequests: string[] = [];
 
@@ -87,12 +90,12 @@ export async function startConsoleStub(opts: ConsoleStubOptions = {}): Promise<C
   api.get('/calls', (req, res) => {
     const limit = Math.min(Number(req.query.limit ?? 50) || 50, 200);
     const before = typeof req.query.before === 'string' ? Date.parse(req.query.before) : Infinity;
-    const live = feed.liveCalls().filter((c) => !FIXTURE_CALLS.some((f) => f.callSid === c.callSid));
-    const calls = [...live, ...FIXTURE_CALLS]
+    const live = feed.liveCalls().filter((c) => !calls.some((f) => f.callSid === c.callSid));
+    const page = [...live, ...calls]
       .filter((c) => Date.parse(c.startedAt) < before)
       .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt))
       .slice(0, limit);
-    res.json({ calls });
+    res.json({ calls: page });
   });
   api.get('/calls/:callSid', (req, res) => {
     const doc = docs.get(req.params.callSid);
@@ -115,6 +118,7 @@ export async function startConsoleStub(opts: ConsoleStubOptions = {}): Promise<C
     feed,
     logs,
     routes,
+    calls,
     docs,
     apiRequests,
     close: async () => {

@@ -166,6 +166,31 @@ describeWithBrowser('console in a real browser (no token, loopback)', () => {
     await page.close();
   });
 
+  it('pages back through older calls, 50 at a time, with the API’s before cursor', async () => {
+    const many = await startConsoleStub();
+    try {
+      const t0 = Date.parse('2026-03-02T08:00:00.000Z');
+      for (let i = 0; i < 55; i++) {
+        const startedAt = new Date(t0 + i * 60_000).toISOString();
+        many.calls.push({ ...MAIN, callSid: `CA${i.toString(16).padStart(32, 'b')}`, startedAt });
+      }
+      const page = await browser.newPage();
+      await page.goto(`${many.base}/console`);
+      await page.locator('table.calls tbody tr').nth(49).waitFor();
+      expect(await page.locator('table.calls tbody tr').count()).toBe(50);
+      await page.getByRole('button', { name: 'Older calls' }).click();
+      await page.locator('table.calls tbody tr').nth(56).waitFor();
+      const sids = await listedSids(page);
+      expect(sids).toHaveLength(57);
+      expect(new Set(sids).size).toBe(57);
+      expect(sids.slice(-2)).toEqual([MAIN.callSid, OLDER.callSid]);
+      expect(await page.getByRole('button', { name: 'Older calls' }).isHidden()).toBe(true);
+      await page.close();
+    } finally {
+      await many.close();
+    }
+  });
+
   it('says so for an unknown call, and is usable by keyboard', async () => {
     const page = await browser.newPage();
     await page.goto(`${stub.base}/console/calls/CAffffffffffffffffffffffffffffffff`);
