@@ -159,6 +159,12 @@ const schema = z.object({
   PUBLIC_BASE_URL: publicBaseUrl.optional(),
   TRUST_PROXY: trustProxy.default('loopback, linklocal, uniquelocal'),
   TWILIO_AUTH_TOKEN: z.string().trim().min(1).optional(),
+  CONSOLE_TOKEN: z
+    .string()
+    .trim()
+    .min(16, 'expected at least 16 characters (it guards call transcripts and recordings)')
+    .regex(/^[\x21-\x7e]+$/, 'expected printable ASCII without spaces (it travels in an Authorization header)')
+    .optional(),
   DEPLOY_ID: z.string().trim().min(1).default('local'),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
@@ -243,6 +249,11 @@ export interface Config {
   readonly publicBaseUrl: string | undefined;
   readonly trustProxy: boolean | number | string;
   readonly twilioAuthToken: string | undefined;
+  /**
+   * Bearer token of the console and the call API (`CONSOLE_TOKEN`); undefined = both answer
+   * loopback only.
+   */
+  readonly consoleToken: string | undefined;
   readonly deployId: string;
   readonly logLevel: (typeof logLevels)[number];
   readonly logFormat: 'json' | 'pretty';
@@ -367,6 +378,7 @@ function toConfig(e: Env): Config {
     publicBaseUrl: e.PUBLIC_BASE_URL,
     trustProxy: e.TRUST_PROXY,
     twilioAuthToken: e.TWILIO_AUTH_TOKEN,
+    consoleToken: e.CONSOLE_TOKEN,
     deployId: e.DEPLOY_ID,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,

@@ -33,6 +33,13 @@ export const ERRORS = {
   WS_PONG_TIMEOUT: { wsClose: 1006, summary: 'peer missed a pong; socket terminated' },
   WS_DRAIN_TIMEOUT: { wsClose: 1001, summary: 'drain timeout reached during shutdown; socket closed' },
   CALL_ENDED_BY_AGENT: { wsClose: 1000, summary: 'the agent ended the call' },
+  CONSOLE_AUTH_REQUIRED: { http: 401, summary: 'console token or session required (Authorization: Bearer, or log in)' },
+  CONSOLE_LOOPBACK_ONLY: { http: 403, summary: 'CONSOLE_TOKEN is not set: the console answers only from loopback' },
+  CONSOLE_CROSS_SITE: { http: 403, summary: 'cross-site form submission refused' },
+  CONSOLE_LIVE_FULL: { http: 503, summary: 'too many live-update streams open; try again shortly' },
+  CONSOLE_LIVE_SLOW_CLIENT: { summary: 'live-update client stopped reading; its stream was dropped' },
+  CONSOLE_INTERNAL: { http: 500, summary: 'internal error' },
+  CONSOLE_NOT_FOUND: { http: 404, summary: 'no such console page' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A code from the catalogue. */
