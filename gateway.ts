@@ -27,7 +27,10 @@ import { PENDING_STREAM_WINDOW_MS } from './server/drain.ts';
 import { createMetrics, type Metrics } from './server/metrics.ts';
 import { openStore, type CallStore } from './server/store/store.ts';
 import { gatewayEndings } from './server/store/endings.ts';
-import { apiRoutes, localOnly } from './routes/api.ts';
+import express from 'express';
+import { apiRoutes } from './routes/api.ts';
+import { mountConsole } from './routes/console/mount.ts';
+import { MemoryCallFeed, type CallFeed } from './server/call-feed.ts';
 
 /** A wired gateway, not yet listening. */
 export interface Gateway {
@@ -54,8 +57,10 @@ export interface GatewayOptions {
   agents?: Agents;
   /** Where calls leave their ending decision for `<Connect action>`; default: this process's memory. */
   endings?: CallEndings;
-  /** The call store; with it the read API is served under /api. Its owner closes it. */
+  /** The call store; with it the read API (/api) and the console (/console) are served. Its owner closes it. */
   store?: CallStore;
+  /** Live call changes for the console (default: a feed nobody publishes to). */
+  feed?: CallFeed;
 }
 
 /** Wires config, logger, Express, the media server and the drain around one http.Server. */
@@ -84,7 +89,7 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
 
   const agents = opts.agents ?? loadAgents(undefined, config.voice);
   const endings = opts.endings ?? new MemoryCallEndings();
-  const api = opts.store && apiRoutes({ reader: opts.store.reader, guard: localOnly, logger });
+  const web = opts.store && consoleAndApi(config, logger, opts.store, opts.feed ?? new MemoryCallFeed({ logger }));
   const app = createApp({
     agents,
     endings,
@@ -94,7 +99,7 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
     metrics,
     isDraining: () => drain.draining,
     startedAt,
-    api,
+    api: web?.router,
   });
   const server = http.createServer((req, res) => {
     if (pathOf(req.url).startsWith('/ws/')) {
@@ -136,6 +141,7 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    web?.live.close();
     media.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -160,6 +166,14 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
         });
       }),
   };
+}
+
+/** The console and the call API behind its one guard (the console's live route before the API's `/api/calls/:sid`). */
+function consoleAndApi(config: Config, logger: Logger, store: CallStore, feed: CallFeed) {
+  const router = express.Router();
+  const pages = mountConsole(router, { token: config.consoleToken, logger, feed });
+  router.use(apiRoutes({ reader: store.reader, guard: pages.guard, logger }));
+  return { router, live: pages.live };
 }
 
 /** Writes a real HTTP status line on a socket that will not be upgraded, then closes it. */
@@ -204,7 +218,7 @@ async function main(): Promise<void> {
   const logger = createLogger({
     level: config.logLevel,
     format: config.logFormat,
-    secrets: [config.twilioAuthToken, config.voice.openaiApiKey],
+    secrets: [config.twilioAuthToken, config.voice.openaiApiKey, config.consoleToken, config.webhookSecret],
     defaultMeta: { deployId: config.deployId },
   });
 
@@ -242,12 +256,18 @@ async function main(): Promise<void> {
   }
   const metrics = createMetrics();
   const endings = gatewayEndings(store.endings);
-  const voice = createVoiceServices(config.voice, logger, { webhookSecret: config.webhookSecret, endings });
+  const feed = new MemoryCallFeed({ logger });
+  const voice = createVoiceServices(config.voice, logger, {
+    webhookSecret: config.webhookSecret,
+    endings,
+    records: { writer: store.writer, feed },
+  });
   const gateway = createGateway(config, logger, {
     metrics,
     agents,
     endings,
     store,
+    feed,
     callFactory: voiceCallFactory(voice.services, { metrics, agents }),
     exit: (code) => {
       // Provider channels are released and buffered call records written before leaving; a stuck

@@ -16,6 +16,7 @@ import { GoogleSpeechRecognizer } from '../providers/google-stt.ts';
 import { GoogleSynthesizer, SynthesisCache } from '../providers/google-tts.ts';
 import { OpenAIReplyGenerator } from '../providers/openai-llm.ts';
 import { VoiceCall, type VoiceServices } from './voice-call.ts';
+import type { RecordSinks } from './call-record.ts';
 
 /** The providers of a process and how to release them. */
 export interface VoiceRuntime {
@@ -31,7 +32,7 @@ export interface VoiceRuntime {
 export function createVoiceServices(
   voice: VoiceConfig,
   logger: Logger,
-  opts: { endings?: CallEndings; webhookSecret?: string } = {},
+  opts: { endings?: CallEndings; webhookSecret?: string; records?: RecordSinks } = {},
 ): VoiceRuntime {
   const clients = new ProviderClients(voice);
   const synthesizer = new GoogleSynthesizer(clients, voice);
@@ -49,6 +50,7 @@ export function createVoiceServices(
       cachedSynthesizer: new SynthesisCache(synthesizer, { voice: voice.ttsVoice, maxEntries: 32 }),
       endings: opts.endings ?? new MemoryCallEndings(),
       crm: new CrmClient(opts.webhookSecret),
+      ...(opts.records ? { records: opts.records } : {}),
     },
     close: () => clients.close(),
   };

@@ -31,10 +31,19 @@ export class Telemetry {
   #ttsUnavailableLogged = false;
   #endReason: string | undefined;
 
-  constructor(log: Logger, metrics: Metrics | undefined, now: () => number) {
+  readonly #onTurn: ((turn: number, fields: Record<string, number | undefined>) => void) | undefined;
+
+  /** `onTurn` hears each TURN line's numbers (the call record keeps them). */
+  constructor(
+    log: Logger,
+    metrics: Metrics | undefined,
+    now: () => number,
+    onTurn?: (turn: number, fields: Record<string, number | undefined>) => void,
+  ) {
     this.#log = log;
     this.#metrics = metrics;
     this.#now = now;
+    this.#onTurn = onTurn;
   }
 
   /** Turns committed and interruptions so far (for CALL_END). */
@@ -180,7 +189,9 @@ export class Telemetry {
     turn.logged = true;
     const components = turnComponents(turn.timing, turn.metrics);
     const overhead = gatewayOverhead(turn.timing, turn.metrics);
-    this.#log.info('TURN', { turn: turn.index, replyId, ...turnLogFields(components, overhead) });
+    const fields = turnLogFields(components, overhead);
+    this.#log.info('TURN', { turn: turn.index, replyId, ...fields });
+    this.#onTurn?.(turn.index, fields);
     if (overhead !== undefined) this.#metrics?.turnOverhead.observe(overhead);
     for (const [component, ms] of Object.entries(components)) {
       if (ms !== undefined) this.#metrics?.turnLatency.observe({ component }, ms);

@@ -18,6 +18,7 @@ import { CallBus, type Subscriber } from './bus.ts';
 import { backchannelSet } from './caller-words.ts';
 import { fetchCallerContext, fillTemplate } from './caller-context.ts';
 import { ToolRunner } from './tools.ts';
+import { CallRecorder, type RecordSinks } from './call-record.ts';
 import { realClock, type Clock } from './clock.ts';
 import { Conversation } from './conversation.ts';
 import type { EndReason } from './events.ts';
@@ -51,8 +52,10 @@ export interface VoiceServices {
   /** Signed requests to the business's systems (context, tools). */
   crm: CrmClient;
   metrics?: Metrics;
-  /** Observers of every call event (call records); they must not throw or block. */
+  /** Observers of every call event; they must not throw or block. */
   observers?: readonly Subscriber[];
+  /** Where call records go (the call store's writer, the console's live feed). */
+  records?: RecordSinks;
   clock?: Clock;
 }
 
@@ -100,7 +103,18 @@ export class VoiceCall implements CallHandler {
     const emit = bus.emit;
 
     const { agent } = setup;
-    this.#telemetry = new Telemetry(log, s.metrics, now);
+    const recorder = s.records
+      ? new CallRecorder(s.records, {
+          callSid: ctx.callSid,
+          streamSid: ctx.streamSid,
+          agentId: agent.id,
+          from: setup.from,
+          to: setup.to,
+          ttsVoice: agent.voice ?? v.ttsVoice,
+          llmModel: v.openaiModel,
+        })
+      : undefined;
+    this.#telemetry = new Telemetry(log, s.metrics, now, (turn, fields) => recorder?.latency(turn, nullable(fields)));
     const history = new Conversation(fillTemplate(agent.instructions, {}));
     const tools = new ToolRunner(agent, s.crm, { callSid: ctx.callSid, to: setup.to });
     const responder = new Responder({
@@ -169,6 +183,7 @@ export class VoiceCall implements CallHandler {
     for (const stage of [this.#telemetry, this.#listener, turnTaker, this.#supervisor, responder, speaker]) {
       bus.subscribe((e) => stage.handle(e));
     }
+    if (recorder) bus.subscribe(recorder.handle);
     for (const observer of s.observers ?? []) bus.subscribe(observer);
 
     // The greeting waits for the caller's record (at most the agent's context timeout).
@@ -218,4 +233,9 @@ export class VoiceCall implements CallHandler {
     this.#telemetry.callEnd();
     await this.#call.settled();
   }
+}
+
+/** TURN fields as the record stores them: a stage that did not happen is null. */
+function nullable(fields: Record<string, number | undefined>): Record<string, number | null> {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v ?? null]));
 }

@@ -170,7 +170,11 @@ export class StoreCallEndings implements CallEndings {
  * whichever instance Twilio's `<Connect action>` reaches reads what the call's instance decided.
  * An apology the caller already heard is kept as `fallback` (no `<Say>`, then FALLBACK_NUMBER).
  */
-export function gatewayEndings(inner: CallEndings, ttlMs = 10 * 60_000, now: () => number = Date.now): GatewayCallEndings {
+export function gatewayEndings(
+  inner: CallEndings,
+  ttlMs = 10 * 60_000,
+  now: () => number = Date.now,
+): GatewayCallEndings {
   return {
     async put(callSid, d) {
       const expiresAt = now() + ttlMs;

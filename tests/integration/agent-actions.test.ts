@@ -33,22 +33,24 @@ describe('an agent with a CRM', () => {
   let stack: VoiceStack;
   afterEach(() => stack?.stop());
 
-  const agents = (tools: unknown[] = [], extra: Record<string, unknown> = {}) => (crm: any) => ({
-    defaultAgent: 'clinic',
-    agents: [
-      {
-        id: 'clinic',
-        numbers: ['+972722222222'],
-        greeting: 'שלום {{name}}, כאן המרפאה.',
-        instructions: 'את נציגת המרפאה.',
-        context: { url: crm.contextUrl, timeoutMs: 800 },
-        tools: tools.map((t: any) => ({ ...t, url: crm.toolUrl(t.name), timeoutMs: 3000 })),
-        transfer: { reception: '+97231234567,ww12' },
-        fillers: [FILLER],
-        ...extra,
-      },
-    ],
-  });
+  const agents =
+    (tools: unknown[] = [], extra: Record<string, unknown> = {}) =>
+    (crm: any) => ({
+      defaultAgent: 'clinic',
+      agents: [
+        {
+          id: 'clinic',
+          numbers: ['+972722222222'],
+          greeting: 'שלום {{name}}, כאן המרפאה.',
+          instructions: 'את נציגת המרפאה.',
+          context: { url: crm.contextUrl, timeoutMs: 800 },
+          tools: tools.map((t: any) => ({ ...t, url: crm.toolUrl(t.name), timeoutMs: 3000 })),
+          transfer: { reception: '+97231234567,ww12' },
+          fillers: [FILLER],
+          ...extra,
+        },
+      ],
+    });
 
   it('greets the caller by name from the CRM, appends its instructions, and signs the request', async () => {
     stack = await startVoiceStack({
@@ -61,9 +63,17 @@ describe('an agent with a CRM', () => {
     expect(texts(stack)).toContain('שלום דנה, כאן המרפאה.');
     const ctx = stack.crm!.requests[0]!;
     expect(ctx.route).toBe('context');
-    expect(ctx.json).toEqual({ callSid: client.callSid, from: '+972501234567', to: '+972722222222', agentId: 'clinic' });
+    expect(ctx.json).toEqual({
+      callSid: client.callSid,
+      from: '+972501234567',
+      to: '+972722222222',
+      agentId: 'clinic',
+    });
     expect(ctx.signature).toBe('valid');
-    const headers = { timestamp: ctx.headers['x-gateway-timestamp'] as string, signature: ctx.headers['x-gateway-signature'] as string };
+    const headers = {
+      timestamp: ctx.headers['x-gateway-timestamp'] as string,
+      signature: ctx.headers['x-gateway-signature'] as string,
+    };
     expect(verifySignature(SECRET, headers, ctx.rawBody)).toBe(true);
     await client.say(HEBREW);
     await stack.openai.waitForRequest(0, 10_000);
@@ -77,18 +87,23 @@ describe('an agent with a CRM', () => {
     ['a timeout', { delayMs: 3000 }],
     ['a 500', { status: 500 }],
     ['bad JSON', { badJson: true }],
-  ])('on %s from the context URL the greeting uses the defaults and the call goes on (CONTEXT_FAILED)', async (_what, context) => {
-    stack = await startVoiceStack({ crm: { context }, agents: agents() });
-    const started = Date.now();
-    const client = await stack.call();
-    await client.waitFor((e) => e.kind === 'playback-start', 10_000);
-    expect(Date.now() - started).toBeLessThan(2500); // never waits past the context timeout (800 ms) for long
-    expect(texts(stack)).toContain('שלום, כאן המרפאה.');
-    expect(stack.h.logs.events('CONTEXT_FAILED')).toEqual([expect.objectContaining({ agentId: 'clinic', callSid: client.callSid })]);
-    await client.say(HEBREW);
-    await stack.openai.waitForRequest(0, 10_000);
-    await client.stop();
-  });
+  ])(
+    'on %s from the context URL the greeting uses the defaults and the call goes on (CONTEXT_FAILED)',
+    async (_what, context) => {
+      stack = await startVoiceStack({ crm: { context }, agents: agents() });
+      const started = Date.now();
+      const client = await stack.call();
+      await client.waitFor((e) => e.kind === 'playback-start', 10_000);
+      expect(Date.now() - started).toBeLessThan(2500); // never waits past the context timeout (800 ms) for long
+      expect(texts(stack)).toContain('שלום, כאן המרפאה.');
+      expect(stack.h.logs.events('CONTEXT_FAILED')).toEqual([
+        expect.objectContaining({ agentId: 'clinic', callSid: client.callSid }),
+      ]);
+      await client.say(HEBREW);
+      await stack.openai.waitForRequest(0, 10_000);
+      await client.stop();
+    },
+  );
 
   it('calls a CRM tool with validated arguments and an idempotency key, says a filler while it is slow, then answers', async () => {
     stack = await startVoiceStack({
@@ -116,14 +131,28 @@ describe('an agent with a CRM', () => {
     });
     expect(tool.idempotencyKey).toBe(`${client.callSid}:call_1`);
     expect(tool.signature).toBe('valid');
-    const second = stack.openai.requests[1]!.body.messages as Array<{ role: string; content: string; tool_call_id?: string }>;
-    expect(second.at(-1)).toEqual({ role: 'tool', tool_call_id: 'call_1', content: JSON.stringify({ booked: true, slot: '10:30' }) });
+    const second = stack.openai.requests[1]!.body.messages as Array<{
+      role: string;
+      content: string;
+      tool_call_id?: string;
+    }>;
+    expect(second.at(-1)).toEqual({
+      role: 'tool',
+      tool_call_id: 'call_1',
+      content: JSON.stringify({ booked: true, slot: '10:30' }),
+    });
     // The filler was said while the CRM was slow, and the answer followed it without cutting it.
     await eventually(() => texts(stack).includes('קבעתי לך תור למחר בעשר וחצי.'), 10_000, 'the answer');
     const order = texts(stack);
     expect(order.indexOf(FILLER)).toBeGreaterThan(-1);
     expect(order.indexOf(FILLER)).toBeLessThan(order.indexOf('קבעתי לך תור למחר בעשר וחצי.'));
-    await eventually(() => !client.isPlaying() && contains(client.heard(), fakeTtsAudio('קבעתי לך תור למחר בעשר וחצי.', { msPerChar: 30 })), 10_000, 'the answer heard');
+    await eventually(
+      () =>
+        !client.isPlaying() &&
+        contains(client.heard(), fakeTtsAudio('קבעתי לך תור למחר בעשר וחצי.', { msPerChar: 30 })),
+      10_000,
+      'the answer heard',
+    );
     expect(contains(client.heard(), fakeTtsAudio(FILLER, { msPerChar: 30 }))).toBe(true);
     await client.stop();
   });
@@ -174,7 +203,12 @@ describe('an agent with a CRM', () => {
     stack = await startVoiceStack({
       crm: {},
       agents: agents(),
-      openai: { reply: () => ({ text: 'תודה שהתקשרת, להתראות.', toolCalls: [{ name: 'end_call', arguments: { reason: 'done' } }] }) },
+      openai: {
+        reply: () => ({
+          text: 'תודה שהתקשרת, להתראות.',
+          toolCalls: [{ name: 'end_call', arguments: { reason: 'done' } }],
+        }),
+      },
     });
     const client = await stack.call();
     await client.waitFor((e) => e.kind === 'playback-end', 10_000);
@@ -199,7 +233,11 @@ describe('an agent with a CRM', () => {
         reply: (req) =>
           last(req).role === 'tool'
             ? { text: 'מעבירה אותך לקבלה.' }
-            : { toolCalls: [{ name: 'transfer_call', arguments: { target: 'reception', summary: 'המטופל רוצה לשנות תור' } }] },
+            : {
+                toolCalls: [
+                  { name: 'transfer_call', arguments: { target: 'reception', summary: 'המטופל רוצה לשנות תור' } },
+                ],
+              },
       },
     });
     const client = await stack.call({ to: '+972722222222' });
@@ -214,7 +252,9 @@ describe('an agent with a CRM', () => {
       body: new URLSearchParams({ CallSid: client.callSid }),
     });
     const xml = await ended.text();
-    expect(xml).toMatch(/<Dial callerId="\+972722222222"><Number sendDigits="ww12" url="[^"]+transfer_whisper\?s=[^"]+" method="POST">\+97231234567<\/Number><\/Dial>/);
+    expect(xml).toMatch(
+      /<Dial callerId="\+972722222222"><Number sendDigits="ww12" url="[^"]+transfer_whisper\?s=[^"]+" method="POST">\+97231234567<\/Number><\/Dial>/,
+    );
   });
 });
 
@@ -223,7 +263,10 @@ describe('the keypad', () => {
   afterEach(() => stack?.stop());
 
   it('digits until # become the caller turn; a key while the agent speaks interrupts it', async () => {
-    stack = await startVoiceStack({ env: { DTMF_TIMEOUT_MS: '5000' }, openai: { reply: () => ({ text: 'קיבלתי את המספר. '.repeat(8), chunkDelayMs: 5 }) } });
+    stack = await startVoiceStack({
+      env: { DTMF_TIMEOUT_MS: '5000' },
+      openai: { reply: () => ({ text: 'קיבלתי את המספר. '.repeat(8), chunkDelayMs: 5 }) },
+    });
     const client = await stack.call();
     await client.waitFor((e) => e.kind === 'playback-end', 10_000);
     for (const d of ['1', '2', '3', '4', '#']) client.sendDtmf(d);
@@ -247,7 +290,13 @@ describe('agents by number', () => {
         defaultAgent: 'main',
         agents: [
           { id: 'main', numbers: ['+972722222222'], greeting: 'שלום מהמרכזייה.', instructions: 'x' },
-          { id: 'sales', numbers: ['+972733333333'], greeting: 'שלום ממכירות.', instructions: 'y', voice: 'he-IL-Wavenet-B' },
+          {
+            id: 'sales',
+            numbers: ['+972733333333'],
+            greeting: 'שלום ממכירות.',
+            instructions: 'y',
+            voice: 'he-IL-Wavenet-B',
+          },
         ],
       }),
     });
@@ -267,7 +316,10 @@ describe('agents by number', () => {
     const { parameters } = parseConnectStream(await res.text());
     expect(parameters.agent).toBe('main');
     const { TwilioMediaClient } = await import('../../tools/twilio/media-client.ts');
-    const forged = await TwilioMediaClient.connect(stack.h.wsUrl, { callSid: 'CA' + 'f'.repeat(32), customParameters: { ...parameters, agent: 'sales' } });
+    const forged = await TwilioMediaClient.connect(stack.h.wsUrl, {
+      callSid: 'CA' + 'f'.repeat(32),
+      customParameters: { ...parameters, agent: 'sales' },
+    });
     const close = await forged.closed;
     expect(close.code).toBe(1008);
   });
