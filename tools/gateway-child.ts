@@ -8,6 +8,9 @@
  *     └── exits or stays silent too long: startGatewayChild rejects (the child is killed)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root: where `gateway.ts` is. */
@@ -95,7 +98,9 @@ export class GatewayStartError extends Error {
 export function spawnGateway(opts: GatewayChildOptions): GatewayProcess {
   const child = spawn(process.execPath, ['gateway.ts'], {
     cwd: REPO_ROOT,
-    env: { ...baseGatewayEnv(), ...opts.env },
+    // Each child keeps its call store in its own fresh directory unless told otherwise, so children
+    // running side by side never share (or leave behind) a database.
+    env: { ...baseGatewayEnv(), DATA_DIR: mkdtempSync(join(tmpdir(), 'gateway-data-')), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keep = opts.keepLogs ?? true;
