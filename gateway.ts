@@ -207,7 +207,7 @@ async function main(): Promise<void> {
   }
   let agents: Agents;
   try {
-    agents = loadAgents(config.agentsFile, config.voice);
+    agents = loadAgents(config.agentsFile, { ...config.voice, pronunciationsFile: config.pronunciationsFile });
   } catch (err) {
     if (err instanceof AgentsError) {
       process.stderr.write(`gateway: ${err.message}\n`);

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import YAML from 'yaml';
 import { jsonSchemaProblems } from './json-schema.ts';
+import { pronunciationProblems } from './pronunciations.ts';
 
 /** Tools the gateway itself provides; agents' own tools may not use these names. */
 export const BUILTIN_TOOLS = ['end_call', 'transfer_call'] as const;
@@ -27,6 +28,14 @@ const toolName = z
   .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'expected 1–64 letters, digits, _ or -')
   .refine((n) => !(BUILTIN_TOOLS as readonly string[]).includes(n), 'is a built-in tool name');
 const phrase = z.string().trim().min(1).max(100);
+
+/** A pronunciation dictionary: written form → spoken form (config/pronunciations.ts says what is allowed). */
+const pronunciations = z
+  .unknown()
+  .superRefine((v, ctx) => {
+    for (const message of pronunciationProblems(v)) ctx.addIssue({ code: 'custom', message });
+  })
+  .transform((v) => v as Record<string, string>);
 
 const tool = z.object({
   name: toolName,
@@ -53,7 +62,7 @@ const agent = z
     transfer: z.record(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'expected a short name'), transferTarget).default({}),
     fillers: z.array(z.string().trim().min(1).max(200)).max(20).default([]),
     maxToolRounds: z.number().int().min(1).max(10).default(3),
-    pronunciations: z.record(z.string().min(1).max(100), z.string().min(1).max(200)).default({}),
+    pronunciations: pronunciations.default({}),
     sttHints: z.array(phrase).max(500).default([]),
     backchannelWords: z.array(z.string().trim().min(1).max(30)).max(100).optional(),
   })
@@ -113,8 +122,9 @@ export interface Agents {
 export class AgentsError extends Error {
   readonly code = 'AGENTS_INVALID';
   readonly problems: readonly string[];
+  /** `source`: what was read, e.g. "agents file /etc/agents.json". */
   constructor(source: string, problems: string[]) {
-    super(`invalid agents file ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`invalid ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'AgentsError';
     this.problems = problems;
   }
@@ -124,7 +134,8 @@ export class AgentsError extends Error {
 export interface EnvAgentSettings {
   greeting: string;
   instructions: string;
-  pronunciations?: Readonly<Record<string, string>>;
+  /** PRONUNCIATIONS_FILE: a JSON dictionary every agent starts from (an agent's own entries win). */
+  pronunciationsFile?: string | undefined;
 }
 
 /**
@@ -133,12 +144,13 @@ export interface EnvAgentSettings {
  * @throws AgentsError listing every problem with its path (unreadable file, bad JSON/YAML, bad fields).
  */
 export function loadAgents(agentsFile: string | undefined, env: EnvAgentSettings): Agents {
+  const shared = env.pronunciationsFile ? readPronunciations(env.pronunciationsFile) : {};
   if (!agentsFile) {
     const only: Agent = agent.parse({
       id: 'default',
       greeting: env.greeting,
       instructions: env.instructions,
-      pronunciations: env.pronunciations ?? {},
+      pronunciations: shared,
     });
     return freeze([only], only.id, false);
   }
@@ -147,13 +159,33 @@ export function loadAgents(agentsFile: string | undefined, env: EnvAgentSettings
     const text = readFileSync(agentsFile, 'utf8');
     raw = /\.ya?ml$/i.test(agentsFile) ? YAML.parse(text) : JSON.parse(text);
   } catch (err) {
-    throw new AgentsError(agentsFile, [`(file): ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`]);
+    throw new AgentsError(`agents file ${agentsFile}`, [
+      `(file): ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+    ]);
   }
-  return parseAgents(raw, agentsFile);
+  const agents = parseAgents(raw, `agents file ${agentsFile}`);
+  if (Object.keys(shared).length === 0) return agents;
+  const list = [...agents.byId.values()].map((a) => ({ ...a, pronunciations: { ...shared, ...a.pronunciations } }));
+  return freeze(list, agents.defaultAgent.id, true);
+}
+
+/** PRONUNCIATIONS_FILE, read and checked. @throws AgentsError listing every problem. */
+function readPronunciations(file: string): Record<string, string> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new AgentsError(`pronunciations file ${file}`, [
+      `(file): ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+    ]);
+  }
+  const problems = pronunciationProblems(raw);
+  if (problems.length) throw new AgentsError(`pronunciations file ${file}`, problems);
+  return raw as Record<string, string>;
 }
 
 /** Validates an already parsed agents document. @throws AgentsError */
-export function parseAgents(raw: unknown, source = '(agents)'): Agents {
+export function parseAgents(raw: unknown, source = 'agents'): Agents {
   const result = file.safeParse(raw);
   if (!result.success)
     throw new AgentsError(

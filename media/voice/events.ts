@@ -77,6 +77,8 @@ export type CallEvent =
       audio: Buffer;
       synthMs: number;
       waitedMs: number;
+      /** Streaming synthesis: `index` counts audio chunks, not sentences. */
+      streamed?: boolean;
     }
   /** Stage times of a reply for the TURN log. */
   | { type: 'milestone'; t: number; replyId: number; what: 'llm-request' | 'first-token' | 'tts-start' | 'tts-done' }

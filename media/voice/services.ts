@@ -14,6 +14,7 @@ import type { CallFactory } from '../twilio/call-handler.ts';
 import { ProviderClients } from '../providers/clients.ts';
 import { GoogleSpeechRecognizer } from '../providers/google-stt.ts';
 import { GoogleSynthesizer, SynthesisCache } from '../providers/google-tts.ts';
+import { GoogleStreamingSynthesizer } from '../providers/google-tts-stream.ts';
 import { OpenAIReplyGenerator } from '../providers/openai-llm.ts';
 import { VoiceCall, type VoiceServices } from './voice-call.ts';
 import type { RecordSinks } from './call-record.ts';
@@ -47,6 +48,7 @@ export function createVoiceServices(
       recognizer: new GoogleSpeechRecognizer(clients, voice),
       generator: new OpenAIReplyGenerator(clients, voice),
       synthesizer,
+      streamingSynthesizer: new GoogleStreamingSynthesizer(clients, voice),
       cachedSynthesizer: new SynthesisCache(synthesizer, { voice: voice.ttsVoice, maxEntries: 32 }),
       endings: opts.endings ?? new MemoryCallEndings(),
       crm: new CrmClient(opts.webhookSecret),

@@ -8,12 +8,14 @@
  *        │  sentence-audio*, playout*, reply-queued          (out, as audio is made and played)
  *        └─► reply-ended { played | interrupted | failed | cancelled, saidText, heardText }
  */
-import { heardOfReply } from './conversation.ts';
+import { heardOfReply, heardPrefix } from './conversation.ts';
+import { BYTES_PER_MS } from '../audio/format.ts';
+import { StreamedSpeech } from './streamed-speech.ts';
 import type { CallEvent, EventOf, ReplyKind } from './events.ts';
-import type { Player, PlayoutEvent } from './playout.ts';
+import type { HeardSegment, Player, PlayoutEvent } from './playout.ts';
 import type { Scope } from './scope.ts';
 import { SynthesisQueue } from './synthesis-queue.ts';
-import type { Synthesizer } from '../providers/types.ts';
+import type { StreamingSynthesizer, Synthesizer } from '../providers/types.ts';
 
 /** What the speaker needs. */
 export interface SpeakerDeps {
@@ -26,8 +28,15 @@ export interface SpeakerDeps {
   synthesizer: Synthesizer;
   /** For fixed lines (greeting, fillers, fallback, apology): cached per voice and text. */
   cachedSynthesizer: Synthesizer;
+  /** Streaming synthesis for model answers (Chirp 3 HD voices, TTS_STREAMING); unary when absent. */
+  streaming?: StreamingSynthesizer;
   /** The agent's voice (undefined: TTS_VOICE). */
   voice: string | undefined;
+  /**
+   * Text as the voice should read it (numbers, dates, abbreviations in words: shaping/). Only
+   * synthesis sees it; what the caller heard is kept in the model's own words.
+   */
+  shape?: (text: string) => string;
   emit: (e: CallEvent) => void;
   now: () => number;
 }
@@ -38,6 +47,11 @@ interface ActiveReply {
   turn?: number;
   scope: Scope;
   queue: SynthesisQueue;
+  /** The streaming path (answers in a streaming voice) instead of `queue`. */
+  stream?: StreamedSpeech;
+  /** Streamed replies: bytes of each chunk, and of the chunks confirmed played. */
+  chunkBytes: Map<number, number>;
+  playedBytes: number;
   sentences: string[];
   played: Set<number>;
   textEnded: boolean;
@@ -51,6 +65,8 @@ interface ActiveReply {
 export class Speaker {
   readonly #d: SpeakerDeps;
   #current: ActiveReply | undefined;
+  /** The voice's speaking rate as measured on this call's streamed replies (ms per character). */
+  #msPerChar: number | undefined;
 
   constructor(deps: SpeakerDeps) {
     this.#d = deps;
@@ -66,6 +82,7 @@ export class Speaker {
       case 'text-ended':
         if (this.#current?.id === e.replyId) {
           this.#current.textEnded = true;
+          this.#current.stream?.end();
           this.#whenQueued(this.#current);
         }
         return;
@@ -109,6 +126,10 @@ export class Speaker {
         return;
       case 'segment-played':
         if (r?.id !== p.meta.replyId) return;
+        if (r.stream) {
+          r.playedBytes += r.chunkBytes.get(p.meta.index) ?? 0;
+          return;
+        }
         r.played.add(p.meta.index);
         this.#d.emit({ type: 'playout', t, replyId: r.id, what: 'sentence-played', index: p.meta.index });
         return;
@@ -128,6 +149,8 @@ export class Speaker {
       scope,
       sentences: [],
       played: new Set(),
+      chunkBytes: new Map(),
+      playedBytes: 0,
       textEnded: false,
       queued: false,
       firstTtsStarted: false,
@@ -163,23 +186,71 @@ export class Speaker {
           }),
       }),
     };
+    if (this.#d.streaming && e.kind === 'answer') r.stream = this.#streamed(r, this.#d.streaming);
     this.#current = r;
+  }
+
+  /** The streaming path of a reply: chunks go to the player as they arrive. */
+  #streamed(r: ActiveReply, synthesizer: StreamingSynthesizer): StreamedSpeech {
+    const now = this.#d.now;
+    const startedAt = now();
+    return new StreamedSpeech({
+      synthesizer,
+      voice: this.#d.voice,
+      signal: r.scope.signal,
+      onStart: () => {
+        r.firstTtsStarted = true;
+        this.#d.emit({ type: 'milestone', t: now(), replyId: r.id, what: 'tts-start' });
+      },
+      onAudio: (index, audio) => {
+        if (this.#current !== r) return;
+        if (!r.firstTtsDone) {
+          r.firstTtsDone = true;
+          this.#d.emit({ type: 'milestone', t: now(), replyId: r.id, what: 'tts-done' });
+        }
+        r.chunkBytes.set(index, audio.length);
+        this.#d.emit({
+          type: 'sentence-audio',
+          t: now(),
+          replyId: r.id,
+          index,
+          audio,
+          synthMs: now() - startedAt,
+          waitedMs: 0,
+          streamed: true,
+        });
+        this.#d.player.enqueue({ replyId: r.id, index, text: '' }, audio);
+      },
+      onError: (err) =>
+        this.#d.emit({
+          type: 'error',
+          t: now(),
+          provider: 'tts',
+          code: err.code,
+          retryable: err.retryable,
+          permanent: err.permanent,
+          message: err.message,
+          replyId: r.id,
+        }),
+    });
   }
 
   #onSentence(e: EventOf<'sentence-text'>): void {
     const r = this.#current;
     if (r?.id !== e.replyId || r.scope.aborted) return;
     r.sentences[e.index] = e.text;
-    r.queue.push(e.index, e.text, e.fixed ? this.#d.cachedSynthesizer : this.#d.synthesizer, this.#d.voice);
+    const spoken = this.#d.shape ? this.#d.shape(e.text) : e.text;
+    if (r.stream) return r.stream.write(spoken);
+    r.queue.push(e.index, spoken, e.fixed ? this.#d.cachedSynthesizer : this.#d.synthesizer, this.#d.voice);
   }
 
   /** Once text ended and every synthesis settled, all the reply's audio is in the player. */
   #whenQueued(r: ActiveReply): void {
     r.scope.run(async () => {
-      await r.queue.idle();
+      await (r.stream ? r.stream.done() : r.queue.idle());
       if (this.#current !== r || r.scope.aborted) return;
       r.queued = true;
-      const spoken = r.queue.delivered;
+      const spoken = this.#delivered(r);
       this.#d.emit({ type: 'reply-queued', t: this.#d.now(), replyId: r.id, sentences: r.sentences.length, spoken });
       if (spoken === 0 || !this.#d.player.playing) this.#finish(r);
     });
@@ -192,7 +263,9 @@ export class Speaker {
     r.scope.abort();
     const said = this.#text(r, (i) => r.sentences[i] !== undefined);
     const heard = this.#text(r, (i) => r.played.has(i));
-    const outcome = r.queue.delivered === 0 ? 'failed' : 'played';
+    const outcome = this.#delivered(r) === 0 ? 'failed' : 'played';
+    const rate = r.stream?.msPerChar();
+    if (rate) this.#msPerChar = rate;
     this.#emitEnded(r, outcome, said, heard);
   }
 
@@ -203,7 +276,9 @@ export class Speaker {
     const wasPlaying = this.#d.player.playing || this.#d.player.paused;
     const partial = this.#d.player.interrupt();
     r.scope.abort();
-    const heard = heardOfReply(r.id, (i) => r.sentences[i], r.played, partial);
+    const heard = r.stream
+      ? this.#streamHeard(r, partial)
+      : heardOfReply(r.id, (i) => r.sentences[i], r.played, partial);
     const said = this.#text(r, (i) => r.sentences[i] !== undefined);
     // A reply the caller never heard a word of was cancelled, not interrupted.
     this.#emitEnded(r, wasPlaying || heard.chars > 0 ? outcome : 'cancelled', said, heard.text, heard.ms);
@@ -227,6 +302,21 @@ export class Speaker {
       ...(heardMs === undefined ? {} : { heardMs }),
       ...(r.turn === undefined ? {} : { turn: r.turn }),
     });
+  }
+
+  /** Sentences (unary) or chunks (streamed) handed to the player. */
+  #delivered(r: ActiveReply): number {
+    return r.stream ? r.stream.chunks : r.queue.delivered;
+  }
+
+  /** What the caller heard of a streamed reply: the words in the share of its audio that played. */
+  #streamHeard(r: ActiveReply, partial: readonly HeardSegment[]): { text: string; chars: number; ms: number } {
+    const cut = partial.filter((p) => p.meta.replyId === r.id).reduce((n, p) => n + p.heardBytes, 0);
+    const bytes = r.playedBytes + cut;
+    const text = this.#text(r, () => true);
+    const fraction = r.stream!.heardFraction(bytes, r.queued, this.#msPerChar);
+    const heard = heardPrefix(text, fraction);
+    return { text: heard, chars: heard.length, ms: Math.round(cut / BYTES_PER_MS) };
   }
 
   #text(r: ActiveReply, keep: (i: number) => boolean): string {

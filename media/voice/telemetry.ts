@@ -26,6 +26,8 @@ export class Telemetry {
   #pendingTurn: TurnStats | undefined;
   readonly #sentences = new Map<string, string>();
   readonly #interrupts = new Map<number, EventOf<'interrupt'>>();
+  /** Streamed syntheses by reply: chunks, bytes, time to the first chunk. */
+  readonly #streams = new Map<number, { chunks: number; bytes: number; firstChunkMs: number }>();
   #turnCount = 0;
   #bargeIns = 0;
   #ttsUnavailableLogged = false;
@@ -97,6 +99,13 @@ export class Telemetry {
       case 'milestone':
         return this.#stage(e.replyId, MILESTONE_FIELD[e.what], e.t);
       case 'sentence-audio':
+        if (e.streamed) {
+          const s = this.#streams.get(e.replyId) ?? { chunks: 0, bytes: 0, firstChunkMs: Math.round(e.synthMs) };
+          s.chunks++;
+          s.bytes += e.audio.length;
+          this.#streams.set(e.replyId, s);
+          return;
+        }
         this.#log.info('TTS_LEN_ms', {
           replyId: e.replyId,
           sentence: e.index,
@@ -143,6 +152,16 @@ export class Telemetry {
 
   #onReplyEnded(e: EventOf<'reply-ended'>): void {
     this.#logTurn(e.replyId);
+    const stream = this.#streams.get(e.replyId);
+    this.#streams.delete(e.replyId);
+    if (stream) {
+      this.#log.info('TTS_STREAM', {
+        replyId: e.replyId,
+        chunks: stream.chunks,
+        audioMs: Math.round(stream.bytes / 8),
+        firstChunkMs: stream.firstChunkMs,
+      });
+    }
     this.#turns.delete(e.replyId);
     for (const key of this.#sentences.keys()) if (key.startsWith(`${e.replyId}.`)) this.#sentences.delete(key);
     const cut = this.#interrupts.get(e.replyId);

@@ -11,13 +11,15 @@ import type { CallContext, CallHandler, InboundAudio } from '../twilio/call-hand
 import type { VoiceConfig } from '../../config/config.ts';
 import type { CallEndings } from '../../server/call-endings.ts';
 import type { Metrics } from '../../server/metrics.ts';
-import type { ReplyGenerator, SpeechRecognizer, Synthesizer } from '../providers/types.ts';
+import type { ReplyGenerator, SpeechRecognizer, StreamingSynthesizer, Synthesizer } from '../providers/types.ts';
+import { usesStreamingSynthesis } from '../providers/google-tts-voices.ts';
 import type { Agent } from '../../config/agents.ts';
 import type { CrmClient } from '../../server/crm-client.ts';
 import { CallBus, type Subscriber } from './bus.ts';
 import { backchannelSet } from './caller-words.ts';
 import { fetchCallerContext, fillTemplate } from './caller-context.ts';
 import { ToolRunner } from './tools.ts';
+import { shapeForSpeech, SPEAK_AS_WORDS_INSTRUCTION } from './shaping/index.ts';
 import { CallRecorder, type RecordSinks } from './call-record.ts';
 import { realClock, type Clock } from './clock.ts';
 import { Conversation } from './conversation.ts';
@@ -47,6 +49,8 @@ export interface VoiceServices {
   synthesizer: Synthesizer;
   /** For fixed lines (greeting, fallback, apology): cached per voice and text. */
   cachedSynthesizer: Synthesizer;
+  /** Streaming synthesis, used for answers when the agent's voice streams (TTS_STREAMING). */
+  streamingSynthesizer?: StreamingSynthesizer;
   /** Where the ending decision goes for `<Connect action>`. */
   endings: CallEndings;
   /** Signed requests to the business's systems (context, tools). */
@@ -115,7 +119,8 @@ export class VoiceCall implements CallHandler {
         })
       : undefined;
     this.#telemetry = new Telemetry(log, s.metrics, now, (turn, fields) => recorder?.latency(turn, nullable(fields)));
-    const history = new Conversation(fillTemplate(agent.instructions, {}));
+    const prompt = (instructions: string) => `${instructions}\n\n${SPEAK_AS_WORDS_INSTRUCTION}`;
+    const history = new Conversation(prompt(fillTemplate(agent.instructions, {})));
     const tools = new ToolRunner(agent, s.crm, { callSid: ctx.callSid, to: setup.to });
     const responder = new Responder({
       conversation,
@@ -141,7 +146,11 @@ export class VoiceCall implements CallHandler {
       player: this.#player,
       synthesizer: s.synthesizer,
       cachedSynthesizer: s.cachedSynthesizer,
+      ...(s.streamingSynthesizer && usesStreamingSynthesis(v.ttsStreaming, agent.voice ?? v.ttsVoice)
+        ? { streaming: s.streamingSynthesizer }
+        : {}),
       voice: agent.voice,
+      shape: (text) => shapeForSpeech(text, { pronunciations: agent.pronunciations }),
       emit,
       now,
     });
@@ -195,7 +204,9 @@ export class VoiceCall implements CallHandler {
       if (signal.aborted) return;
       const vars = context.variables;
       const instructions = fillTemplate(agent.instructions, vars);
-      history.setInstructions(context.instructions ? `${instructions}\n\n${context.instructions}` : instructions);
+      history.setInstructions(
+        prompt(context.instructions ? `${instructions}\n\n${context.instructions}` : instructions),
+      );
       if (context.hints.length) this.#listener.setHints([...agent.sttHints, ...context.hints]);
       responder.say(fillTemplate(agent.greeting, vars), 'greeting');
     });

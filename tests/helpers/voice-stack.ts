@@ -85,7 +85,7 @@ export async function startVoiceStack(opts: VoiceStackOptions = {}): Promise<Voi
     env.AGENTS_FILE = file;
   }
   const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...env });
-  const agents = loadAgents(config.agentsFile, config.voice);
+  const agents = loadAgents(config.agentsFile, { ...config.voice, pronunciationsFile: config.pronunciationsFile });
   const endings = new MemoryCallEndings();
   const runtime = createVoiceServices(
     config.voice,
