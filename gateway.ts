@@ -27,6 +27,7 @@ import { PENDING_STREAM_WINDOW_MS } from './server/drain.ts';
 import { createMetrics, type Metrics } from './server/metrics.ts';
 import { openStore, type CallStore } from './server/store/store.ts';
 import { gatewayEndings } from './server/store/endings.ts';
+import { loadSpeechDetectorModel } from './media/audio/speech-detector.ts';
 import express from 'express';
 import { apiRoutes } from './routes/api.ts';
 import { mountConsole } from './routes/console/mount.ts';
@@ -253,6 +254,17 @@ async function main(): Promise<void> {
   } catch (err) {
     process.stderr.write(`gateway: cannot start: ${(err as Error).message}\n`);
     process.exit(1);
+  }
+  if (config.voice.speechDetector === 'auto') {
+    const model = await loadSpeechDetectorModel(
+      config.voice.speechDetectorModel ? { modelPath: config.voice.speechDetectorModel } : {},
+    );
+    if (model.available) logger.info('SPEECH_DETECTOR_READY', { ...model });
+    else
+      logger.warn('SPEECH_DETECTOR_UNAVAILABLE', {
+        ...model,
+        consequence: 'the energy VAD (VAD_RMS) tells speech from silence',
+      });
   }
   const metrics = createMetrics();
   const endings = gatewayEndings(store.endings);

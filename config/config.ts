@@ -65,6 +65,13 @@ const fraction = z
   .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'expected a number from 0 to 1, e.g. 0.65')
   .transform(Number);
 
+/** A decimal number ("4.5"). */
+const decimal = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?$/, 'expected a number such as 4.5')
+  .transform(Number);
+
 /** Comma-separated words; an explicit empty list is written "none". */
 const wordList = z
   .string()
@@ -218,6 +225,14 @@ const schema = z.object({
   BACKCHANNEL_HOLD_MS: wholeNumber('milliseconds').default(1200),
   BACKCHANNEL_REPEAT_MS: wholeNumber('milliseconds').default(300),
   PREFLIGHT_ON_START: boolean.default(false),
+  SPEECH_DETECTOR: z.enum(['auto', 'energy']).default('auto'),
+  SPEECH_DETECTOR_MODEL: z.string().trim().min(1).optional(),
+  SPEECH_ON_SCORE: fraction.default(0.5),
+  SPEECH_OFF_SCORE: fraction.default(0.35),
+  SPEECH_ON_MARGIN_DB: decimal.default(8),
+  SPEECH_OFF_MARGIN_DB: decimal.default(4.5),
+  SPEECH_MIN_RMS: wholeNumber('RMS units').default(100),
+  SPEECH_HANGOVER_MS: wholeNumber('milliseconds').default(96),
 
   DATA_DIR: z.string().trim().min(1).default('./data'),
   DATABASE_URL: databaseUrl.optional(),
@@ -230,6 +245,20 @@ const schema = z.object({
 
 /** Rules that involve more than one variable. */
 const crossChecked = schema.superRefine((env, ctx) => {
+  if (env.SPEECH_OFF_SCORE > env.SPEECH_ON_SCORE) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SPEECH_OFF_SCORE'],
+      message: `must not be above SPEECH_ON_SCORE (${env.SPEECH_ON_SCORE})`,
+    });
+  }
+  if (env.SPEECH_OFF_MARGIN_DB > env.SPEECH_ON_MARGIN_DB) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SPEECH_OFF_MARGIN_DB'],
+      message: `must not be above SPEECH_ON_MARGIN_DB (${env.SPEECH_ON_MARGIN_DB})`,
+    });
+  }
   // Google refuses StreamingSynthesize for every voice but Chirp 3 HD: say so at start-up, not on the first call.
   if (env.TTS_STREAMING === true && typeof env.TTS_VOICE === 'string' && !isChirp3HdVoice(env.TTS_VOICE)) {
     ctx.addIssue({
@@ -330,6 +359,18 @@ export interface VoiceConfig {
   readonly backchannelWords: readonly string[];
   readonly backchannelHoldMs: number;
   readonly backchannelRepeatMs: number;
+  /** SPEECH_DETECTOR: 'auto' uses the speech detector when its model loads, 'energy' the VAD_RMS threshold. */
+  readonly speechDetector: 'auto' | 'energy';
+  readonly speechDetectorModel: string | undefined;
+  /** The speech detector's thresholds (media/audio/speech-detector.ts). */
+  readonly speechThresholds: {
+    readonly onScore: number;
+    readonly offScore: number;
+    readonly onMarginDb: number;
+    readonly offMarginDb: number;
+    readonly minRms: number;
+    readonly hangoverMs: number;
+  };
 }
 
 /** Raised by {@link parseConfig}; `problems` holds one line per bad variable. */
@@ -422,6 +463,16 @@ function toConfig(e: Env): Config {
       backchannelWords: e.BACKCHANNEL_WORDS,
       backchannelHoldMs: e.BACKCHANNEL_HOLD_MS,
       backchannelRepeatMs: e.BACKCHANNEL_REPEAT_MS,
+      speechDetector: e.SPEECH_DETECTOR,
+      speechDetectorModel: e.SPEECH_DETECTOR_MODEL,
+      speechThresholds: {
+        onScore: e.SPEECH_ON_SCORE,
+        offScore: e.SPEECH_OFF_SCORE,
+        onMarginDb: e.SPEECH_ON_MARGIN_DB,
+        offMarginDb: e.SPEECH_OFF_MARGIN_DB,
+        minRms: e.SPEECH_MIN_RMS,
+        hangoverMs: e.SPEECH_HANGOVER_MS,
+      },
     },
     store: {
       dataDir: e.DATA_DIR,

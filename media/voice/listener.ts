@@ -10,6 +10,7 @@
  */
 import { rmsMulaw } from '../audio/level.ts';
 import { BYTES_PER_MS } from '../audio/format.ts';
+import type { SpeechDetector } from '../audio/speech-detector.ts';
 import type { Logger } from '../../server/logger.ts';
 import type { CallEvent } from './events.ts';
 import type { Scope } from './scope.ts';
@@ -25,6 +26,8 @@ export interface ListenerDeps {
   recognizer: SpeechRecognizer;
   detector: TurnDetectorOptions;
   hints?: readonly string[];
+  /** Tells speech from line noise; without it a frame is speech when its RMS reaches VAD_RMS. */
+  speechDetector?: SpeechDetector;
   emit: (e: CallEvent) => void;
   now: () => number;
   log: Logger;
@@ -53,8 +56,10 @@ export class Listener {
     const t = this.#d.now();
     const ms = mulaw.length / BYTES_PER_MS;
     const level = rmsMulaw(mulaw);
-    const turnEvents = this.#detector.frame(level, ms, t);
-    const speech = level >= this.#d.detector.vadRms;
+    const speech = this.#d.speechDetector
+      ? this.#d.speechDetector.frame(mulaw).speech
+      : level >= this.#d.detector.vadRms;
+    const turnEvents = this.#detector.frameVerdict(speech, ms, t);
     this.#d.emit({ type: 'caller-audio', t, ms, level: Math.round(level), speech });
     for (const e of turnEvents) {
       if (e.type === 'start') this.#d.emit({ type: 'speech-started', t: e.atMs });

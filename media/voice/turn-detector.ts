@@ -52,8 +52,16 @@ export class TurnDetector {
    * Returns the events it caused, in order (usually none).
    */
   frame(rms: number, durationMs: number, nowMs: number): TurnEvent[] {
+    return this.frameVerdict(rms >= this.#opts.vadRms, durationMs, nowMs);
+  }
+
+  /**
+   * Feeds one frame whose speech/silence verdict was made elsewhere (the speech detector, which
+   * tells speech from line noise that an energy threshold cannot).
+   */
+  frameVerdict(isSpeech: boolean, durationMs: number, nowMs: number): TurnEvent[] {
     const events: TurnEvent[] = [];
-    if (rms >= this.#opts.vadRms) {
+    if (isSpeech) {
       if (!this.#inRun) {
         this.#inRun = true;
         this.#runSpeechMs = 0;

@@ -19,6 +19,7 @@ import { CallBus, type Subscriber } from './bus.ts';
 import { backchannelSet } from './caller-words.ts';
 import { fetchCallerContext, fillTemplate } from './caller-context.ts';
 import { ToolRunner } from './tools.ts';
+import { createSpeechDetector } from '../audio/speech-detector.ts';
 import { shapeForSpeech, SPEAK_AS_WORDS_INSTRUCTION } from './shaping/index.ts';
 import { CallRecorder, type RecordSinks } from './call-record.ts';
 import { realClock, type Clock } from './clock.ts';
@@ -179,11 +180,13 @@ export class VoiceCall implements CallHandler {
       hangup: (reason) => ctx.hangup(reason),
       endings: s.endings,
     });
+    const speechDetector = v.speechDetector === 'auto' ? createSpeechDetector(v.speechThresholds) : undefined;
     this.#listener = new Listener({
       conversation,
       recognizer: s.recognizer,
       detector: { vadRms: v.vadRms, eouMs: v.eouMs, bargeInMinMs: v.bargeInMinMs },
       hints: agent.sttHints,
+      ...(speechDetector ? { speechDetector } : {}),
       emit,
       now,
       log,
