@@ -150,9 +150,9 @@ describe('GoogleSpeechRecognizer', () => {
   });
 
   test('STT_LANGUAGE and STT_MODEL reach the config', async () => {
-    const r = await run({ STT_LANGUAGE: 'he-IL', STT_MODEL: 'telephony' });
+    const r = await run({ STT_LANGUAGE: 'he-IL', STT_MODEL: 'command_and_search' });
     const config = await r.fake.waitForEvent('config');
-    expect(config.config.config).toMatchObject({ languageCode: 'he-IL', model: 'telephony' });
+    expect(config.config.config).toMatchObject({ languageCode: 'he-IL', model: 'command_and_search' });
   });
 
   test('audio written before the client is ready is delivered in order once the stream opens', async () => {
