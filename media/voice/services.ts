@@ -9,7 +9,7 @@ import type { Logger } from '../../server/logger.ts';
 import type { Metrics } from '../../server/metrics.ts';
 import type { CallFactory } from '../twilio/call-handler.ts';
 import { ProviderClients } from '../providers/clients.ts';
-import { GoogleSpeechRecognizer } from '../providers/google-stt.ts';
+import { createSpeechRecognizer } from '../providers/google-stt-factory.ts';
 import { GoogleSynthesizer, SynthesisCache } from '../providers/google-tts.ts';
 import { OpenAIReplyGenerator } from '../providers/openai-llm.ts';
 import { VoiceCall, type VoiceServices } from './voice-call.ts';
@@ -33,7 +33,7 @@ export function createVoiceServices(voice: VoiceConfig, logger: Logger): VoiceRu
   return {
     services: {
       voice,
-      recognizer: new GoogleSpeechRecognizer(clients, voice),
+      recognizer: createSpeechRecognizer(clients, voice),
       generator: new OpenAIReplyGenerator(clients, voice),
       synthesizer,
       cachedSynthesizer: new SynthesisCache(synthesizer, { voice: voice.ttsVoice, maxEntries: 32 }),

@@ -56,6 +56,9 @@ export async function startSttServer<C>(
     StreamingRecognize(call: grpc.ServerDuplexStream<unknown, unknown>) {
       const record: SttStreamRecord<C> = {
         index: streams.length,
+        metadata: Object.fromEntries(
+          Object.entries(call.metadata.getMap()).filter((kv): kv is [string, string] => typeof kv[1] === 'string'),
+        ),
         config: null,
         recognition: null,
         audioBytes: 0,

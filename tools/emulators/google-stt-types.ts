@@ -115,6 +115,8 @@ export type SttStreamState = 'open' | 'ended' | 'cancelled' | 'failed';
 /** What the fake knows about one stream; mutated in place while the stream lives. */
 export interface SttStreamRecord<C> {
   index: number;
+  /** Request metadata (headers) of the call, string values only (e.g. `x-goog-request-params`). */
+  metadata: Record<string, string>;
   /** The streaming config as received (also when it was refused); null until it arrives. */
   config: C | null;
   /** The config's recognition settings, once the config was accepted. */
