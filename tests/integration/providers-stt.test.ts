@@ -51,6 +51,7 @@ async function run(
   env: Record<string, string> = {},
   fakeOpts: FakeSttOptions = {},
   opts: GoogleSttOptions = {},
+  hints?: string[],
 ): Promise<Run> {
   const fake = await startFakeStt(fakeOpts);
   const config = parseConfig({ GOOGLE_STT_EMULATOR_HOST: fake.address, ...env }).voice;
@@ -59,10 +60,14 @@ async function run(
   const events: RecognizerEvent[] = [];
   const listeners = new Set<() => void>();
   const abort = new AbortController();
-  const session = recognizer.start((e) => {
-    events.push(e);
-    for (const l of [...listeners]) l();
-  }, abort.signal);
+  const session = recognizer.start(
+    (e) => {
+      events.push(e);
+      for (const l of [...listeners]) l();
+    },
+    abort.signal,
+    hints ? { hints } : {},
+  );
   cleanups.push(
     () => fake.close(),
     () => clients.close(),
@@ -153,6 +158,36 @@ describe('GoogleSpeechRecognizer', () => {
     const r = await run({ STT_LANGUAGE: 'he-IL', STT_MODEL: 'command_and_search' });
     const config = await r.fake.waitForEvent('config');
     expect(config.config.config).toMatchObject({ languageCode: 'he-IL', model: 'command_and_search' });
+  });
+
+  test('hints become one speech context boosted by STT_HINT_BOOST, capped to Google’s limits; none, no context', async () => {
+    const many = Array.from({ length: 5003 }, (_, i) => `מילה ${i}`);
+    const hinted = await run({ STT_HINT_BOOST: '15' }, {}, {}, ['רחוב הרצל', ' רחוב  הרצל ', 'ב'.repeat(101), ...many]);
+    const config = await hinted.fake.waitForEvent('config');
+    const contexts = config.config.config!.speechContexts!;
+    expect(contexts).toHaveLength(1);
+    expect(contexts[0]!.boost).toBe(15);
+    expect(contexts[0]!.phrases).toHaveLength(5000);
+    expect(contexts[0]!.phrases!.slice(0, 2)).toEqual(['רחוב הרצל', 'מילה 0']);
+    expect(config.recognition.phrases[0]).toEqual({ value: 'רחוב הרצל', boost: 15 });
+
+    const plain = await run({ STT_HINT_BOOST: '0' }, {}, {}, ['דנה']);
+    expect((await plain.fake.waitForEvent('config')).config.config!.speechContexts).toEqual([
+      { phrases: ['דנה'], boost: 0 },
+    ]);
+    const none = await run();
+    expect((await none.fake.waitForEvent('config')).config.config!.speechContexts).toEqual([]);
+  });
+
+  test('a write over 25,600 bytes is split into messages Google takes', async () => {
+    const r = await run();
+    await r.fake.waitForEvent('config');
+    r.session.write(silence(4000)); // 32,000 bytes at once
+    await r.stream(UTTERANCE);
+    expect(await r.next(isFinal)).toMatchObject({ text: DEFAULT_STT_TRANSCRIPTS[0] });
+    await r.closeAndSettle(0);
+    expect(r.fake.streams[0]).toMatchObject({ state: 'ended', audioBytes: 32_000 + UTTERANCE.length });
+    expect(r.events.filter(isType('failed'))).toEqual([]);
   });
 
   test('audio written before the client is ready is delivered in order once the stream opens', async () => {
