@@ -22,6 +22,9 @@ jest.setTimeout(15_000);
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
+  // The status of a stream cut by the fake's shutdown arrives a moment later, and the SDK loads
+  // files to parse it: let that happen before jest tears the module environment down.
+  await new Promise((r) => setTimeout(r, 25));
 });
 
 interface DriverOptions {
@@ -259,10 +262,11 @@ describe.each(targets)('SpeechRecognizer contract: %s', (_name, make) => {
     expect(d.hintsOf(2)).toEqual(['אחר']);
   });
 
-  test('close() is idempotent and silent, whatever the provider does afterwards', async () => {
+  test('close() is idempotent and silent: no event queued before it, nothing the provider does after it', async () => {
     const { d, run } = await start();
     await d.streamOpen(0);
-    run.session.close();
+    run.session.setHints!(['דנה'], true); // queues a 'restarted' event (events are delivered asynchronously)…
+    run.session.close(); // …which must not arrive once the session is closed
     run.session.close();
     run.feed(UTTERANCE);
     run.session.quietMoment();
@@ -273,10 +277,93 @@ describe.each(targets)('SpeechRecognizer contract: %s', (_name, make) => {
   });
 
   test('aborting the signal closes the session, also before its first stream opened', async () => {
-    const { run } = await start();
+    const early = await start();
+    early.run.abort.abort();
+    early.run.feed(UTTERANCE);
+    expect(await early.run.settle(200)).toEqual([]);
+
+    const { d, run } = await start();
+    await d.streamOpen(0);
     run.abort.abort();
     run.feed(UTTERANCE);
+    d.provoke(); // the provider acts on the stream; a closed session hears none of it
     expect(await run.settle(200)).toEqual([]);
+    expect(early.run.events).toEqual([]);
     expect(run.events).toEqual([]);
+  });
+});
+
+describe('FakeRecognizer: what stage tests drive it with', () => {
+  afterEach(() => jest.useRealTimers());
+  const flush = async (): Promise<void> => {
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  };
+
+  test('plays its script by audio time, counts writes, and records the options', async () => {
+    const fake = new FakeRecognizer({
+      script: [
+        { atAudioMs: 200, type: 'interim', text: 'כן', stability: 0.5 },
+        { atAudioMs: 300, type: 'say', text: 'כן בבקשה', confidence: 0.7 },
+        { atAudioMs: 500, type: 'final', text: 'תודה', confidence: 0 },
+      ],
+    });
+    const events: RecognizerEvent[] = [];
+    const session = fake.start((e) => events.push(e), new AbortController().signal, { hints: ['דנה'] });
+    session.write(silence(100));
+    session.write(silence(150));
+    await flush();
+    expect(events).toEqual([{ type: 'interim', text: 'כן', stability: 0.5 }]);
+    session.write(silence(300));
+    await flush();
+    expect(events.slice(1)).toEqual([
+      { type: 'interim', text: 'כן', stability: 0.8 },
+      { type: 'final', text: 'כן בבקשה', confidence: 0.7 },
+      { type: 'final', text: 'תודה', confidence: 0 },
+    ]);
+    expect(fake.counters).toEqual({ sessions: 1, streams: 1, writes: 3, bytes: 550 * 8 });
+    expect(session).toMatchObject({ writes: 3, audioMs: 550, options: { hints: ['דנה'] } });
+    expect(session.currentHints).toEqual(['דנה']);
+  });
+
+  test('holds each stream for its delay (fake timers): nothing is recognised until it is open', async () => {
+    jest.useFakeTimers();
+    const fake = new FakeRecognizer({
+      streamDelayMs: (i) => (i === 0 ? 300 : 1000),
+      script: [{ atAudioMs: 100, type: 'final', text: 'הלו' }],
+    });
+    const events: RecognizerEvent[] = [];
+    const session = fake.start((e) => events.push(e), new AbortController().signal);
+    session.write(silence(200));
+    await flush();
+    expect(events).toEqual([]);
+    expect(session.state).toBe('opening');
+    jest.advanceTimersByTime(300);
+    await flush();
+    expect(events).toEqual([{ type: 'final', text: 'הלו', confidence: 0.9 }]);
+
+    session.fail(providerError('stt', 'TIMEOUT', 'deadline'));
+    jest.advanceTimersByTime(999);
+    await flush();
+    expect(events).toHaveLength(1);
+    jest.advanceTimersByTime(1);
+    await flush();
+    expect(events[1]).toMatchObject({ type: 'restarted', reason: 'error', streamIndex: 1, error: { code: 'TIMEOUT' } });
+    expect(fake.counters.streams).toBe(2);
+  });
+
+  test('a session started on an aborted signal, or closed while a stream opens, stays silent', async () => {
+    jest.useFakeTimers();
+    const fake = new FakeRecognizer({ streamDelayMs: 100, script: [{ atAudioMs: 0, type: 'final', text: 'x' }] });
+    const events: RecognizerEvent[] = [];
+    const aborted = new AbortController();
+    aborted.abort();
+    fake.start((e) => events.push(e), aborted.signal).write(silence(100));
+    const session = fake.start((e) => events.push(e), new AbortController().signal);
+    session.write(silence(100));
+    session.close();
+    jest.advanceTimersByTime(1000);
+    await flush();
+    expect(events).toEqual([]);
+    expect(fake.sessions.map((s) => s.state)).toEqual(['closed', 'closed']);
   });
 });

@@ -13,6 +13,9 @@ import type { FakeSttOptions, FakeSttV2Options, SttV2Request } from '../../tools
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
+  // The status of a stream cut by the fake's shutdown arrives a moment later, and the SDK loads
+  // files to parse it: let that happen before jest tears the module environment down.
+  await new Promise((r) => setTimeout(r, 25));
 });
 
 /** `ms` of a loud 440 Hz tone as 8 kHz μ-law: "speech" to the fake's energy detector. */

@@ -23,6 +23,9 @@ jest.setTimeout(15_000);
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
+  // The status of a stream cut by the fake's shutdown arrives a moment later, and the SDK loads
+  // files to parse it: let that happen before jest tears the module environment down.
+  await new Promise((r) => setTimeout(r, 25));
 });
 
 const V2_ENV = { STT_API: 'v2', STT_LOCATION: 'eu', GOOGLE_CLOUD_PROJECT: 'acme-voice' };

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../../config/config.ts';
 import { ProviderClients } from '../../media/providers/clients.ts';
-import { GoogleSpeechRecognizer } from '../../media/providers/google-stt.ts';
+import { GoogleSpeechRecognizer, googleV1Dialect } from '../../media/providers/google-stt.ts';
 import type { GoogleRecognizerSession, GoogleSttOptions } from '../../media/providers/google-stt.ts';
 import type { RecognizerEvent } from '../../media/providers/types.ts';
 import { DEFAULT_STT_TRANSCRIPTS, startFakeStt } from '../../tools/emulators/index.ts';
@@ -30,6 +30,9 @@ const tick = (ms = 1): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
+  // The status of a stream cut by the fake's shutdown arrives a moment later, and the SDK loads
+  // files to parse it: let that happen before jest tears the module environment down.
+  await new Promise((r) => setTimeout(r, 25));
 });
 
 interface Run {
@@ -177,6 +180,23 @@ describe('GoogleSpeechRecognizer', () => {
     ]);
     const none = await run();
     expect((await none.fake.waitForEvent('config')).config.config!.speechContexts).toEqual([]);
+  });
+
+  test('a response carrying an error field is a stream error, classified like the status it names', () => {
+    const config = parseConfig({}).voice;
+    const dialect = googleV1Dialect(new ProviderClients(config), config);
+    const out = dialect.translate({ error: { code: 11, message: 'Audio Timeout Error' }, results: [] });
+    expect(out).toEqual({ error: { code: 11, details: 'Audio Timeout Error', message: 'Audio Timeout Error' } });
+    expect(dialect.classify((out as { error: unknown }).error)).toMatchObject({ code: 'STREAM_LIMIT', vendorCode: 11 });
+    const results = [
+      { isFinal: true, alternatives: [{ transcript: ' שלום ', confidence: 0.5 }] },
+      { isFinal: false, stability: 0.9, alternatives: [{ transcript: 'מה' }] },
+      { isFinal: false, stability: 0.1, alternatives: [{ transcript: 'נשמע' }] },
+    ];
+    expect(dialect.translate({ results })).toEqual([
+      { type: 'final', text: 'שלום', confidence: 0.5 },
+      { type: 'interim', text: 'מה נשמע', stability: 0.9 },
+    ]);
   });
 
   test('a write over 25,600 bytes is split into messages Google takes', async () => {
