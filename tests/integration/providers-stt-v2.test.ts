@@ -14,9 +14,20 @@ import { ProviderClients, speechV2Endpoint } from '../../media/providers/clients
 import { createSpeechRecognizer } from '../../media/providers/google-stt-factory.ts';
 import { GoogleSpeechRecognizer } from '../../media/providers/google-stt.ts';
 import { GoogleSpeechRecognizerV2, sttV2FirstRequest } from '../../media/providers/google-stt-v2.ts';
-import { DEFAULT_STT_TRANSCRIPTS, startFakeSttV2 } from '../../tools/emulators/index.ts';
+import { createLogger, MemoryTransport } from '../../server/logger.ts';
+import { createVoiceServices, voiceCallFactory } from '../../media/voice/services.ts';
+import { TwilioMediaClient } from '../../tools/twilio/media-client.ts';
+import {
+  DEFAULT_STT_TRANSCRIPTS,
+  fakeTtsAudio,
+  startFakeOpenAI,
+  startFakeSttV2,
+  startFakeTts,
+} from '../../tools/emulators/index.ts';
 import type { FakeSttV2Options } from '../../tools/emulators/index.ts';
-import { isType, runSession, silence, UTTERANCE } from '../helpers/recognizer-harness.ts';
+import { eventually, startGateway } from '../helpers/gateway-harness.ts';
+import { isType, runSession, silence, SPEECH, UTTERANCE } from '../helpers/recognizer-harness.ts';
+import { parseConnectStream } from '../helpers/twiml.ts';
 
 jest.setTimeout(15_000);
 
@@ -272,5 +283,53 @@ describe('STT settings', () => {
       googleCloudProject: 'acme-voice',
       sttHintBoost: 12.5,
     });
+  });
+});
+
+describe('a whole call on STT_API=v2', () => {
+  test('the caller’s Hebrew reaches the model through the v2 emulator, and the agent answers', async () => {
+    const stt = await startFakeSttV2({ location: 'eu', transcript: () => 'אני רוצה לקבוע תור' });
+    const tts = await startFakeTts({ msPerChar: 30 });
+    const openai = await startFakeOpenAI();
+    cleanups.push(() => Promise.all([stt.close(), tts.close(), openai.close()]));
+    const env = {
+      ...V2_ENV,
+      GOOGLE_STT_EMULATOR_HOST: stt.address,
+      GOOGLE_TTS_EMULATOR_HOST: tts.address,
+      OPENAI_BASE_URL: openai.baseURL,
+      OPENAI_API_KEY: 'test-key',
+      AGENT_GREETING: 'שלום, במה אפשר לעזור?',
+    };
+    const config = parseConfig({ PORT: '0', HOST: '127.0.0.1', ...env });
+    const runtime = createVoiceServices(
+      config.voice,
+      createLogger({ level: 'error', format: 'json', transports: [new MemoryTransport()] }),
+    );
+    const h = await startGateway(env, { callFactory: voiceCallFactory(runtime.services) });
+    cleanups.push(() => runtime.close());
+    cleanups.push(() => h.stop());
+
+    const callSid = 'CA' + 'b'.repeat(32);
+    const res = await fetch(`${h.httpBase}/webhook/incoming_call`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ CallSid: callSid, From: '+972501111111', To: '+972722222222' }),
+    });
+    const { parameters } = parseConnectStream(await res.text());
+    const client = await TwilioMediaClient.connect(h.wsUrl, { callSid, customParameters: parameters });
+    cleanups.push(() => client.close());
+    await client.waitFor((e) => e.kind === 'playback-end', 10_000);
+    await client.say(Buffer.concat([SPEECH, silence(100)]));
+
+    const request = await openai.waitForRequest(0, 10_000);
+    const messages = request.body.messages as Array<{ role: string; content: string }>;
+    expect(messages.at(-1)).toEqual({ role: 'user', content: 'אני רוצה לקבוע תור' });
+    expect(stt.streams[0]!.config).toMatchObject({
+      recognizer: 'projects/acme-voice/locations/eu/recognizers/_',
+      streamingConfig: { config: { model: 'chirp_3', languageCodes: ['iw-IL'] } },
+    });
+    expect(h.logs.events('STT_FINAL').length).toBeGreaterThan(0);
+    const greeting = fakeTtsAudio(env.AGENT_GREETING, { msPerChar: 30 }).length;
+    await eventually(() => client.heard().length > greeting + 8000, 15_000, 'a second of the answer to play');
   });
 });
