@@ -6,7 +6,7 @@ import type { VoiceConfig } from '../../config/config.ts';
 import type { ProviderClients } from './clients.ts';
 import { GoogleSpeechRecognizer } from './google-stt.ts';
 import { GoogleSpeechRecognizerV2 } from './google-stt-v2.ts';
-import type { RecognizerStreamOptions } from './recognizer-stream.ts';
+import type { RecognizerStreamOptions } from './recognizer-options.ts';
 import type { SpeechRecognizer } from './types.ts';
 
 /** The v1 recognizer, or the v2 one when STT_API=v2. Contacts nothing until a session starts. */

@@ -16,7 +16,8 @@ import { fromGrpcError } from './errors.ts';
 import { capSttHints } from './google-stt-hints.ts';
 import { transcriptEvents } from './google-stt-results.ts';
 import { RecognizerStream } from './recognizer-stream.ts';
-import type { RecognizerDialect, RecognizerStreamOptions } from './recognizer-stream.ts';
+import type { RecognizerStreamOptions } from './recognizer-options.ts';
+import type { RecognizerDialect } from './recognizer-stream.ts';
 import type { RecognizerEvent, RecognizerOptions, SpeechRecognizer } from './types.ts';
 
 type FirstRequest = protos.google.cloud.speech.v2.IStreamingRecognizeRequest;

@@ -15,12 +15,12 @@
  *   close() / signal abort from any state ──▶ closed (no more events)
  */
 import type { Duplex } from 'node:stream';
+import { MULAW_BYTES_PER_MS, RecognizerBuffer } from './recognizer-buffer.ts';
+import { recognizerStreamDefaults } from './recognizer-options.ts';
+import type { RecognizerStreamOptions, RecognizerStreamStats } from './recognizer-options.ts';
 import { backoffDelay } from './retry.ts';
 import { ProviderError } from './types.ts';
 import type { RecognizerEvent, RecognizerSession } from './types.ts';
-
-/** 8 kHz μ-law: one byte per sample. */
-const BYTES_PER_MS = 8;
 
 /** A bidi recognition call as the SDK hands it out (a gax stream, with `cancel` on real clients). */
 export type RecognizerCall = Duplex & { cancel?: () => void };
@@ -42,48 +42,6 @@ export interface RecognizerDialect<Client, Response> {
   translate(response: Response): TranscriptEvent[] | { error: unknown };
   /** Any stream or client failure as a classified error. */
   classify(err: unknown): ProviderError;
-}
-
-/** Tuning; every field has a default suited to phone calls. */
-export interface RecognizerStreamOptions {
-  /** First restart delay after a stream error, before jitter. Default 100. */
-  restartBaseDelayMs?: number;
-  /** Longest restart delay. Default 2000. */
-  restartMaxDelayMs?: number;
-  /** This many stream failures in a row end recognition with 'failed'. Default 6. */
-  maxConsecutiveFailures?: number;
-  /** A stream that lived this long before failing resets the failure count. Default 10000. */
-  healthyAfterMs?: number;
-  /** Audio kept while no stream is open (start-up, restart backoff): the newest this many ms. Default 2000. */
-  bufferWhileClosedMs?: number;
-  /** Audio kept while the open stream is backpressured: the newest this many ms. Default 5000. */
-  bufferWhileBusyMs?: number;
-  /** A retired (half-closed) stream the server has not finished after this long is cancelled. Default 5000. */
-  retireGraceMs?: number;
-}
-
-/** Fills in the defaults of {@link RecognizerStreamOptions}. */
-export function recognizerStreamDefaults(opts: RecognizerStreamOptions = {}): Required<RecognizerStreamOptions> {
-  return {
-    restartBaseDelayMs: 100,
-    restartMaxDelayMs: 2000,
-    maxConsecutiveFailures: 6,
-    healthyAfterMs: 10_000,
-    bufferWhileClosedMs: 2000,
-    bufferWhileBusyMs: 5000,
-    retireGraceMs: 5000,
-    ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
-  };
-}
-
-/** Counters for logs and tests. */
-export interface RecognizerStreamStats {
-  /** Streams opened so far. */
-  streams: number;
-  /** Audio waiting for a stream, bytes. */
-  queuedBytes: number;
-  /** Audio dropped because a buffer was full, bytes. */
-  droppedBytes: number;
 }
 
 /** One provider stream: `audioMs` written to it, `busy` while backpressured, `retired` once we stopped listening. */
@@ -113,9 +71,7 @@ export class RecognizerStream<Client, Response> implements RecognizerSession {
   private client: Client | undefined;
   private live: Live | undefined;
   private hints: readonly string[];
-  private queue: Buffer[] = [];
-  private queuedBytes = 0;
-  private droppedBytes = 0;
+  private readonly buffer = new RecognizerBuffer();
   private streamCount = 0;
   private failures = 0;
   private quickEnds = 0;
@@ -152,7 +108,7 @@ export class RecognizerStream<Client, Response> implements RecognizerSession {
     if (this.live && this.ageOf(this.live) >= this.limitMs) this.rotate();
     const live = this.live;
     if (live && !live.busy) this.send(live, mulaw);
-    else this.enqueue(mulaw, live ? this.o.bufferWhileBusyMs : this.o.bufferWhileClosedMs);
+    else this.buffer.add(mulaw, live ? this.o.bufferWhileBusyMs : this.o.bufferWhileClosedMs);
   }
 
   /** Rotates the stream now if it is past 80 % of its limit (cheap otherwise). */
@@ -177,7 +133,7 @@ export class RecognizerStream<Client, Response> implements RecognizerSession {
 
   /** Counters for logs and tests. */
   stats(): RecognizerStreamStats {
-    return { streams: this.streamCount, queuedBytes: this.queuedBytes, droppedBytes: this.droppedBytes };
+    return { streams: this.streamCount, queuedBytes: this.buffer.bytes, droppedBytes: this.buffer.dropped };
   }
 
   private async begin(): Promise<void> {
@@ -223,7 +179,7 @@ export class RecognizerStream<Client, Response> implements RecognizerSession {
     const max = this.dialect.maxAudioBytes;
     for (let at = 0; at < mulaw.length; at += max) {
       const chunk = mulaw.length <= max ? mulaw : mulaw.subarray(at, at + max);
-      live.audioMs += chunk.length / BYTES_PER_MS;
+      live.audioMs += chunk.length / MULAW_BYTES_PER_MS;
       if (live.stream.write(this.dialect.audio(chunk))) continue;
       // Backpressure: the chunk is accepted; later audio waits in our bounded queue until 'drain'.
       live.busy = true;
@@ -232,32 +188,16 @@ export class RecognizerStream<Client, Response> implements RecognizerSession {
         if (this.live === live && !live.retired) this.flush(live);
       });
       const rest = mulaw.subarray(at + chunk.length);
-      if (rest.length > 0) this.enqueue(rest, this.o.bufferWhileBusyMs, true);
+      if (rest.length > 0) this.buffer.add(rest, this.o.bufferWhileBusyMs, true);
       return;
     }
   }
 
   private flush(live: Live): void {
-    while (this.queue.length > 0 && !live.busy) {
-      const chunk = this.queue.shift()!;
-      this.queuedBytes -= chunk.length;
+    while (!live.busy) {
+      const chunk = this.buffer.take();
+      if (!chunk) return;
       this.send(live, chunk);
-    }
-  }
-
-  /** Queues audio (at the front when `first`), keeping only the newest `capMs`; older audio is dropped and counted. */
-  private enqueue(mulaw: Buffer, capMs: number, first = false): void {
-    const cap = capMs * BYTES_PER_MS;
-    if (first) this.queue.unshift(mulaw);
-    else this.queue.push(mulaw);
-    this.queuedBytes += mulaw.length;
-    while (this.queuedBytes > cap && this.queue.length > 0) {
-      const oldest = this.queue[0]!;
-      const cut = Math.min(this.queuedBytes - cap, oldest.length);
-      if (cut === oldest.length) this.queue.shift();
-      else this.queue[0] = oldest.subarray(cut);
-      this.queuedBytes -= cut;
-      this.droppedBytes += cut;
     }
   }
 
@@ -353,8 +293,7 @@ export class RecognizerStream<Client, Response> implements RecognizerSession {
     clearTimeout(this.restartTimer);
     if (this.live) this.retire(this.live, true);
     this.live = undefined;
-    this.queue = [];
-    this.queuedBytes = 0;
+    this.buffer.clear();
   }
 
   /** Stream age: wall-clock or audio time, whichever is further (audio can arrive faster than real time). */
