@@ -189,6 +189,30 @@ const schema = z.object({
   STT_STREAM_LIMIT_MS: wholeNumber('milliseconds')
     .pipe(z.number().min(1000, 'expected at least 1000'))
     .default(290_000),
+  STT_API: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['v1', 'v2'], { message: 'expected v1 or v2' }))
+    .default('v1'),
+  STT_LOCATION: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, 'expected a Google Cloud location such as eu, us, global or europe-west4')
+    .default('eu'),
+  GOOGLE_CLOUD_PROJECT: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9][a-z0-9.:-]*[a-z0-9]$/, 'expected a Google Cloud project id or number')
+    .optional(),
+  STT_HINT_BOOST: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, 'expected a number from 0 to 20')
+    .transform(Number)
+    .pipe(z.number().max(20, 'expected a number from 0 to 20 (Google refuses boosts above 20)'))
+    .default(10),
   TTS_VOICE: z.string().trim().min(1).default('he-IL-Wavenet-A'),
   TTS_TIMEOUT_MS: wholeNumber('milliseconds').default(5000),
   TTS_STREAMING: ttsStreaming.default('auto'),
@@ -334,6 +358,14 @@ export interface VoiceConfig {
   readonly sttLanguage: string;
   readonly sttModel: string | undefined;
   readonly sttStreamLimitMs: number;
+  /** Google Speech-to-Text API version: v1 (default) or v2 (Chirp models, regional endpoints). */
+  readonly sttApi: 'v1' | 'v2';
+  /** v2 location: the recognizer's location and the regional endpoint (`global` = the default host). */
+  readonly sttLocation: string;
+  /** Project of the v2 recognizer path; required with v2 unless an emulator is configured. */
+  readonly googleCloudProject: string | undefined;
+  /** Boost of phrase hints, 0–20 (0 = phrases sent without a boost). */
+  readonly sttHintBoost: number;
   readonly ttsVoice: string;
   readonly ttsTimeoutMs: number;
   /** TTS_STREAMING: 'auto' streams with Chirp 3 HD voices only, true with every voice, false never. */
@@ -396,15 +428,26 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     if (value !== undefined && value.trim() !== '') input[key] = value;
   }
   const result = crossChecked.safeParse(input);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const name = String(issue.path[0] ?? '(config)');
-      const shown = input[name] === undefined ? '' : ` (got ${JSON.stringify(redactForError(name, input[name]))})`;
-      return `${name}: ${issue.message}${shown}`;
-    });
-    throw new ConfigError(problems);
-  }
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '(config)');
+        const shown = input[name] === undefined ? '' : ` (got ${JSON.stringify(redactForError(name, input[name]))})`;
+        return `${name}: ${issue.message}${shown}`;
+      });
+  problems.push(...crossFieldProblems(input));
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
   return toConfig(result.data);
+}
+
+/** Rules between variables, checked on the raw input so they are listed with every other problem. */
+function crossFieldProblems(input: Readonly<Record<string, string>>): string[] {
+  const v2 = input['STT_API']?.trim().toLowerCase() === 'v2';
+  if (v2 && !input['GOOGLE_CLOUD_PROJECT'] && !input['GOOGLE_STT_EMULATOR_HOST'])
+    return [
+      'GOOGLE_CLOUD_PROJECT: required when STT_API=v2 (the recognizer path names the project), unless GOOGLE_STT_EMULATOR_HOST is set',
+    ];
+  return [];
 }
 
 /** Secrets are never echoed back, not even in a config error. */
@@ -441,6 +484,10 @@ function toConfig(e: Env): Config {
       sttLanguage: e.STT_LANGUAGE,
       sttModel: e.STT_MODEL,
       sttStreamLimitMs: e.STT_STREAM_LIMIT_MS,
+      sttApi: e.STT_API,
+      sttLocation: e.STT_LOCATION,
+      googleCloudProject: e.GOOGLE_CLOUD_PROJECT,
+      sttHintBoost: e.STT_HINT_BOOST,
       ttsVoice: e.TTS_VOICE,
       ttsTimeoutMs: e.TTS_TIMEOUT_MS,
       ttsStreaming: e.TTS_STREAMING,

@@ -12,7 +12,7 @@
  * in the provider files): `retry.ts` is the only retry layer.
  */
 import OpenAI from 'openai';
-import type { SpeechClient } from '@google-cloud/speech';
+import type { SpeechClient, v2 } from '@google-cloud/speech';
 import type { TextToSpeechClient } from '@google-cloud/text-to-speech';
 import type { ClientOptions } from 'google-gax';
 import type { VoiceConfig } from '../../config/config.ts';
@@ -38,7 +38,16 @@ export function parseEmulatorHost(hostPort: string): EmulatorEndpoint {
   return { apiEndpoint: m[1], port };
 }
 
-type GoogleClient = SpeechClient | TextToSpeechClient;
+type GoogleClient = SpeechClient | v2.SpeechClient | TextToSpeechClient;
+
+/**
+ * Host of the Speech-to-Text v2 endpoint for `location`: `<location>-speech.googleapis.com`
+ * (Google serves a regional location only from its own endpoint), or undefined for `global`,
+ * which the default host serves.
+ */
+export function speechV2Endpoint(location: string): string | undefined {
+  return location === 'global' ? undefined : `${location}-speech.googleapis.com`;
+}
 
 /**
  * Owns the SDK clients for the process (or for one test). Every getter creates its client on
@@ -50,6 +59,7 @@ export class ProviderClients {
   private readonly config: VoiceConfig;
   /** Each Google client's creation and initialisation, started on first use; settled once, then reused. */
   private speechReady: Promise<SpeechClient> | undefined;
+  private speechV2Ready: Promise<v2.SpeechClient> | undefined;
   private ttsReady: Promise<TextToSpeechClient> | undefined;
   private openaiClient: OpenAI | undefined;
   private openaiError: ProviderError | undefined;
@@ -67,6 +77,23 @@ export class ProviderClients {
       return new SpeechClient(opts);
     });
     return this.speechReady;
+  }
+
+  /**
+   * The Speech-to-Text v2 client, initialised, on the regional endpoint of STT_LOCATION (see
+   * {@link speechV2Endpoint}), or on the emulator when GOOGLE_STT_EMULATOR_HOST is set.
+   * Rejects with AUTH (cached) or ABORTED after close().
+   */
+  speechV2(): Promise<v2.SpeechClient> {
+    if (this.closed) return Promise.reject(this.closedError('stt'));
+    const endpoint = speechV2Endpoint(this.config.sttLocation);
+    this.speechV2Ready ??= this.createGoogle('stt', this.config.googleSttEmulatorHost, async (opts) => {
+      const { v2 } = await import('@google-cloud/speech');
+      return new v2.SpeechClient(
+        this.config.googleSttEmulatorHost || !endpoint ? opts : { ...opts, apiEndpoint: endpoint },
+      );
+    });
+    return this.speechV2Ready;
   }
 
   /** The Text-to-Speech v1 client, initialised. Rejects with AUTH (cached) or ABORTED after close(). */
@@ -107,7 +134,7 @@ export class ProviderClients {
   /** Closes every Google client that was created (in-flight initialisations are awaited first); later uses get ABORTED. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
-    const pending: Array<Promise<GoogleClient> | undefined> = [this.speechReady, this.ttsReady];
+    const pending: Array<Promise<GoogleClient> | undefined> = [this.speechReady, this.speechV2Ready, this.ttsReady];
     await Promise.all(
       pending.map(async (ready) => {
         if (!ready) return;

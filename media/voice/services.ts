@@ -12,7 +12,7 @@ import { CrmClient } from '../../server/crm-client.ts';
 import { loadAgents, type Agents } from '../../config/agents.ts';
 import type { CallFactory } from '../twilio/call-handler.ts';
 import { ProviderClients } from '../providers/clients.ts';
-import { GoogleSpeechRecognizer } from '../providers/google-stt.ts';
+import { createSpeechRecognizer } from '../providers/google-stt-factory.ts';
 import { GoogleSynthesizer, SynthesisCache } from '../providers/google-tts.ts';
 import { GoogleStreamingSynthesizer } from '../providers/google-tts-stream.ts';
 import { OpenAIReplyGenerator } from '../providers/openai-llm.ts';
@@ -45,7 +45,7 @@ export function createVoiceServices(
   return {
     services: {
       voice,
-      recognizer: new GoogleSpeechRecognizer(clients, voice),
+      recognizer: createSpeechRecognizer(clients, voice),
       generator: new OpenAIReplyGenerator(clients, voice),
       synthesizer,
       streamingSynthesizer: new GoogleStreamingSynthesizer(clients, voice),

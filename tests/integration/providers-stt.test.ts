@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../../config/config.ts';
 import { ProviderClients } from '../../media/providers/clients.ts';
-import { GoogleSpeechRecognizer } from '../../media/providers/google-stt.ts';
+import { GoogleSpeechRecognizer, googleV1Dialect } from '../../media/providers/google-stt.ts';
 import type { GoogleRecognizerSession, GoogleSttOptions } from '../../media/providers/google-stt.ts';
 import type { RecognizerEvent } from '../../media/providers/types.ts';
 import { DEFAULT_STT_TRANSCRIPTS, startFakeStt } from '../../tools/emulators/index.ts';
@@ -30,6 +30,9 @@ const tick = (ms = 1): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
+  // The status of a stream cut by the fake's shutdown arrives a moment later, and the SDK loads
+  // files to parse it: let that happen before jest tears the module environment down.
+  await new Promise((r) => setTimeout(r, 25));
 });
 
 interface Run {
@@ -51,6 +54,7 @@ async function run(
   env: Record<string, string> = {},
   fakeOpts: FakeSttOptions = {},
   opts: GoogleSttOptions = {},
+  hints?: string[],
 ): Promise<Run> {
   const fake = await startFakeStt(fakeOpts);
   const config = parseConfig({ GOOGLE_STT_EMULATOR_HOST: fake.address, ...env }).voice;
@@ -59,10 +63,14 @@ async function run(
   const events: RecognizerEvent[] = [];
   const listeners = new Set<() => void>();
   const abort = new AbortController();
-  const session = recognizer.start((e) => {
-    events.push(e);
-    for (const l of [...listeners]) l();
-  }, abort.signal);
+  const session = recognizer.start(
+    (e) => {
+      events.push(e);
+      for (const l of [...listeners]) l();
+    },
+    abort.signal,
+    hints ? { hints } : {},
+  );
   cleanups.push(
     () => fake.close(),
     () => clients.close(),
@@ -150,9 +158,56 @@ describe('GoogleSpeechRecognizer', () => {
   });
 
   test('STT_LANGUAGE and STT_MODEL reach the config', async () => {
-    const r = await run({ STT_LANGUAGE: 'he-IL', STT_MODEL: 'telephony' });
+    const r = await run({ STT_LANGUAGE: 'he-IL', STT_MODEL: 'command_and_search' });
     const config = await r.fake.waitForEvent('config');
-    expect(config.config.config).toMatchObject({ languageCode: 'he-IL', model: 'telephony' });
+    expect(config.config.config).toMatchObject({ languageCode: 'he-IL', model: 'command_and_search' });
+  });
+
+  test('hints become one speech context boosted by STT_HINT_BOOST, capped to Google’s limits; none, no context', async () => {
+    const many = Array.from({ length: 5003 }, (_, i) => `מילה ${i}`);
+    const hinted = await run({ STT_HINT_BOOST: '15' }, {}, {}, ['רחוב הרצל', ' רחוב  הרצל ', 'ב'.repeat(101), ...many]);
+    const config = await hinted.fake.waitForEvent('config');
+    const contexts = config.config.config!.speechContexts!;
+    expect(contexts).toHaveLength(1);
+    expect(contexts[0]!.boost).toBe(15);
+    expect(contexts[0]!.phrases).toHaveLength(5000);
+    expect(contexts[0]!.phrases!.slice(0, 2)).toEqual(['רחוב הרצל', 'מילה 0']);
+    expect(config.recognition.phrases[0]).toEqual({ value: 'רחוב הרצל', boost: 15 });
+
+    const plain = await run({ STT_HINT_BOOST: '0' }, {}, {}, ['דנה']);
+    expect((await plain.fake.waitForEvent('config')).config.config!.speechContexts).toEqual([
+      { phrases: ['דנה'], boost: 0 },
+    ]);
+    const none = await run();
+    expect((await none.fake.waitForEvent('config')).config.config!.speechContexts).toEqual([]);
+  });
+
+  test('a response carrying an error field is a stream error, classified like the status it names', () => {
+    const config = parseConfig({}).voice;
+    const dialect = googleV1Dialect(new ProviderClients(config), config);
+    const out = dialect.translate({ error: { code: 11, message: 'Audio Timeout Error' }, results: [] });
+    expect(out).toEqual({ error: { code: 11, details: 'Audio Timeout Error', message: 'Audio Timeout Error' } });
+    expect(dialect.classify((out as { error: unknown }).error)).toMatchObject({ code: 'STREAM_LIMIT', vendorCode: 11 });
+    const results = [
+      { isFinal: true, alternatives: [{ transcript: ' שלום ', confidence: 0.5 }] },
+      { isFinal: false, stability: 0.9, alternatives: [{ transcript: 'מה' }] },
+      { isFinal: false, stability: 0.1, alternatives: [{ transcript: 'נשמע' }] },
+    ];
+    expect(dialect.translate({ results })).toEqual([
+      { type: 'final', text: 'שלום', confidence: 0.5 },
+      { type: 'interim', text: 'מה נשמע', stability: 0.9 },
+    ]);
+  });
+
+  test('a write over 25,600 bytes is split into messages Google takes', async () => {
+    const r = await run();
+    await r.fake.waitForEvent('config');
+    r.session.write(silence(4000)); // 32,000 bytes at once
+    await r.stream(UTTERANCE);
+    expect(await r.next(isFinal)).toMatchObject({ text: DEFAULT_STT_TRANSCRIPTS[0] });
+    await r.closeAndSettle(0);
+    expect(r.fake.streams[0]).toMatchObject({ state: 'ended', audioBytes: 32_000 + UTTERANCE.length });
+    expect(r.events.filter(isType('failed'))).toEqual([]);
   });
 
   test('audio written before the client is ready is delivered in order once the stream opens', async () => {
