@@ -98,3 +98,18 @@ describe('player', () => {
     expect(sent.length).toBe(n);
   });
 });
+
+describe('player across replies', () => {
+  it('stale echoes of marks sent before a clear do not push the next reply further ahead than the lead', () => {
+    const { player, sent, advance, sentAudioMs } = setup();
+    player.enqueue({ replyId: 1, index: 0, text: 'a' }, Buffer.alloc(8 * 3000)); // 3 s
+    advance(100);
+    const staleMarks = sent.filter((m) => m.event === 'mark').map((m) => m.mark.name as string);
+    expect(staleMarks.length).toBeGreaterThan(2);
+    player.interrupt();
+    const before = sentAudioMs();
+    player.enqueue({ replyId: 2, index: 0, text: 'b' }, Buffer.alloc(8 * 3000));
+    for (const name of staleMarks) player.onMark(name); // Twilio echoes every pending mark at once on clear
+    expect(sentAudioMs() - before).toBe(1000); // still one second ahead, not two
+  });
+});
