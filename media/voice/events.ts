@@ -13,7 +13,7 @@
  * length only (the call record stores what happened, not the waveform).
  */
 import type { EndingDecision } from '../../server/call-endings.ts';
-import type { ProviderErrorCode, ProviderName, ToolCallRequest } from '../providers/types.ts';
+import type { ProviderError, ProviderErrorCode, ProviderName, ToolCallRequest } from '../providers/types.ts';
 
 /** What a reply is for: its kind decides how it may be interrupted and what it counts as. */
 export type ReplyKind = 'greeting' | 'answer' | 'fallback' | 'apology';
@@ -178,4 +178,14 @@ export function serializeEvent(e: CallEvent): Record<string, unknown> {
     return { ...rest, bytes: audio.length };
   }
   return { ...e };
+}
+
+/** The `error` event of a provider failure at call time `t`. */
+export function errorEvent(
+  t: number,
+  err: ProviderError,
+  extra: { replyId?: number; index?: number; sentences?: number; permanent?: boolean } = {},
+): EventOf<'error'> {
+  const { provider, code, retryable, permanent, message } = err;
+  return { type: 'error', t, provider, code, retryable, permanent, message, ...extra };
 }

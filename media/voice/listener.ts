@@ -12,7 +12,7 @@ import { rmsMulaw } from '../audio/level.ts';
 import { BYTES_PER_MS } from '../audio/format.ts';
 import type { SpeechDetector } from '../audio/speech-detector.ts';
 import type { Logger } from '../../server/logger.ts';
-import type { CallEvent } from './events.ts';
+import { errorEvent, type CallEvent } from './events.ts';
 import type { Scope } from './scope.ts';
 import { TurnDetector, type TurnDetectorOptions } from './turn-detector.ts';
 import type { RecognizerEvent, RecognizerSession, SpeechRecognizer } from '../providers/types.ts';
@@ -101,17 +101,12 @@ export class Listener {
         return;
       case 'restarted':
         this.#d.log.info('STT_RESTART', { reason: e.reason, streamIndex: e.streamIndex, code: e.error?.code });
-        if (e.error) {
-          const { code, retryable, message } = e.error;
-          this.#d.emit({ type: 'error', t, provider: 'stt', code, retryable, permanent: false, message });
-        }
+        if (e.error) this.#d.emit(errorEvent(t, e.error, { permanent: false }));
         return;
-      case 'failed': {
+      case 'failed':
         // Recognition cannot go on for this call, whatever the code: the call cannot be served.
-        const { code, retryable, message } = e.error;
-        this.#d.emit({ type: 'error', t, provider: 'stt', code, retryable, permanent: true, message });
+        this.#d.emit(errorEvent(t, e.error, { permanent: true }));
         return;
-      }
     }
   }
 }

@@ -9,7 +9,7 @@
  *                                       └─ error (model failure; the supervisor decides what follows)
  */
 import type { Conversation } from './conversation.ts';
-import type { CallEvent, EventOf, ReplyKind } from './events.ts';
+import { errorEvent, type CallEvent, type EventOf, type ReplyKind } from './events.ts';
 import { ModelTurn, SPEAKABLE } from './model-turn.ts';
 import type { Scope } from './scope.ts';
 import type { ToolRunner } from './tools.ts';
@@ -107,20 +107,7 @@ export class Responder {
     } catch (err) {
       const e = err instanceof ProviderError ? err : new ProviderError('llm', 'UNKNOWN', String(err), { cause: err });
       // Whatever complete sentences came before the failure still get spoken.
-      if (!scope.aborted && e.code !== 'ABORTED') {
-        const { code, retryable, permanent, message } = e;
-        emit({
-          type: 'error',
-          t: now(),
-          provider: 'llm',
-          code,
-          retryable,
-          permanent,
-          message,
-          replyId,
-          sentences: model.sentences,
-        });
-      }
+      if (!scope.aborted && e.code !== 'ABORTED') emit(errorEvent(now(), e, { replyId, sentences: model.sentences }));
     } finally {
       if (!scope.aborted) emit({ type: 'text-ended', t: now(), replyId, sentences: model.sentences });
     }

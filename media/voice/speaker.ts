@@ -8,10 +8,9 @@
  *        │  sentence-audio*, playout*, reply-queued          (out, as audio is made and played)
  *        └─► reply-ended { played | interrupted | failed | cancelled, saidText, heardText }
  */
-import { heardOfReply, heardPrefix } from './conversation.ts';
-import { BYTES_PER_MS } from '../audio/format.ts';
+import { heardOfReply } from './conversation.ts';
 import { StreamedSpeech } from './streamed-speech.ts';
-import type { CallEvent, EventOf, ReplyKind } from './events.ts';
+import { errorEvent, type CallEvent, type EventOf, type ReplyKind } from './events.ts';
 import type { HeardSegment, Player, PlayoutEvent } from './playout.ts';
 import type { Scope } from './scope.ts';
 import { SynthesisQueue } from './synthesis-queue.ts';
@@ -172,18 +171,7 @@ export class Speaker {
           this.#d.emit({ type: 'sentence-audio', t: this.#d.now(), replyId: r.id, ...a });
           this.#d.player.enqueue({ replyId: r.id, index: a.index, text: r.sentences[a.index] ?? '' }, a.audio);
         },
-        onError: (index, err) =>
-          this.#d.emit({
-            type: 'error',
-            t: this.#d.now(),
-            provider: 'tts',
-            code: err.code,
-            retryable: err.retryable,
-            permanent: err.permanent,
-            message: err.message,
-            replyId: r.id,
-            index,
-          }),
+        onError: (index, err) => this.#d.emit(errorEvent(this.#d.now(), err, { replyId: r.id, index })),
       }),
     };
     if (this.#d.streaming && e.kind === 'answer') r.stream = this.#streamed(r, this.#d.streaming);
@@ -221,17 +209,7 @@ export class Speaker {
         });
         this.#d.player.enqueue({ replyId: r.id, index, text: '' }, audio);
       },
-      onError: (err) =>
-        this.#d.emit({
-          type: 'error',
-          t: now(),
-          provider: 'tts',
-          code: err.code,
-          retryable: err.retryable,
-          permanent: err.permanent,
-          message: err.message,
-          replyId: r.id,
-        }),
+      onError: (err) => this.#d.emit(errorEvent(now(), err, { replyId: r.id })),
     });
   }
 
@@ -309,14 +287,16 @@ export class Speaker {
     return r.stream ? r.stream.chunks : r.queue.delivered;
   }
 
-  /** What the caller heard of a streamed reply: the words in the share of its audio that played. */
+  /** What the caller heard of a streamed reply. */
   #streamHeard(r: ActiveReply, partial: readonly HeardSegment[]): { text: string; chars: number; ms: number } {
-    const cut = partial.filter((p) => p.meta.replyId === r.id).reduce((n, p) => n + p.heardBytes, 0);
-    const bytes = r.playedBytes + cut;
-    const text = this.#text(r, () => true);
-    const fraction = r.stream!.heardFraction(bytes, r.queued, this.#msPerChar);
-    const heard = heardPrefix(text, fraction);
-    return { text: heard, chars: heard.length, ms: Math.round(cut / BYTES_PER_MS) };
+    const mine = partial.filter((p) => p.meta.replyId === r.id);
+    return r.stream!.heard(
+      this.#text(r, () => true),
+      r.playedBytes,
+      mine,
+      r.queued,
+      this.#msPerChar,
+    );
   }
 
   #text(r: ActiveReply, keep: (i: number) => boolean): string {

@@ -11,6 +11,8 @@
  *   text-ended    ─► stream.end
  */
 import { BYTES_PER_MS } from '../audio/format.ts';
+import { heardPrefix } from './conversation.ts';
+import type { HeardSegment } from './playout.ts';
 import { ProviderError, type StreamingSynthesizer, type SynthesisStream } from '../providers/types.ts';
 
 /** Speaking rate assumed before the call has measured its own (Hebrew, ms of audio per character). */
@@ -86,6 +88,22 @@ export class StreamedSpeech {
     if (heardBytes <= 0 || this.#chars === 0) return 0;
     const total = complete ? this.#bytes : Math.max(this.#bytes, this.#chars * msPerChar * BYTES_PER_MS);
     return total > 0 ? Math.min(1, heardBytes / total) : 0;
+  }
+
+  /**
+   * The words of `text` (the reply so far) in the share of its audio the caller heard: the chunks
+   * confirmed played plus what played of the chunks a clear cut.
+   */
+  heard(
+    text: string,
+    playedBytes: number,
+    cut: readonly HeardSegment[],
+    complete: boolean,
+    msPerChar?: number,
+  ): { text: string; chars: number; ms: number } {
+    const cutBytes = cut.reduce((n, p) => n + p.heardBytes, 0);
+    const words = heardPrefix(text, this.heardFraction(playedBytes + cutBytes, complete, msPerChar));
+    return { text: words, chars: words.length, ms: Math.round(cutBytes / BYTES_PER_MS) };
   }
 
   /** Measured speaking rate of this reply (ms of audio per character), once all audio arrived. */

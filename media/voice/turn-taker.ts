@@ -16,38 +16,11 @@
  */
 import { endsWithNumber, isBackchannel } from './caller-words.ts';
 import type { CallEvent, EventOf, InterruptReason, ReplyKind } from './events.ts';
+import { DtmfCollector } from './dtmf-collector.ts';
+import type { TurnTakerDeps, TurnTakerOptions } from './turn-taker-options.ts';
+
+export type { TurnTakerDeps, TurnTakerOptions } from './turn-taker-options.ts';
 import type { Scope } from './scope.ts';
-
-/** Settings of {@link TurnTaker}. */
-export interface TurnTakerOptions {
-  /** BARGE_IN: the caller may interrupt the agent. */
-  bargeIn: boolean;
-  /** EOU_MS: silence that ends an utterance. */
-  eouMs: number;
-  /** EOU_DIGITS_MS: silence needed when the text so far ends in a number (dictation). */
-  eouDigitsMs: number;
-  /** After a final, this much silence is enough to answer (250 ms). */
-  fastCommitSilenceMs: number;
-  /** After EOU with no final, how long to wait for the recognizer before using the interim (1200 ms). */
-  finalGraceMs: number;
-  /** STT_MIN_CONFIDENCE: finals reporting a confidence above 0 and below this are ignored. */
-  minConfidence: number;
-  /** Acknowledgement words; undefined: any sustained speech interrupts at once. */
-  backchannelWords: ReadonlySet<string> | undefined;
-  /** Longest pause while waiting to know whether the caller only acknowledged. */
-  backchannelHoldMs: number;
-  /** DTMF_TIMEOUT_MS: keypad digits become a turn after this long without another. */
-  dtmfTimeoutMs: number;
-}
-
-/** What the turn-taker needs around it. */
-export interface TurnTakerDeps {
-  /** The conversation scope: aborted when the call starts ending. */
-  scope: Scope;
-  emit: (e: CallEvent) => void;
-  /** Call time, ms. */
-  now: () => number;
-}
 
 interface OpenTurn {
   finals: string[];
@@ -69,8 +42,6 @@ interface Agent {
   turn?: number;
 }
 
-const MAX_DTMF_DIGITS = 32;
-
 /** The caller's side of the conversation. */
 export class TurnTaker {
   readonly #o: TurnTakerOptions;
@@ -86,12 +57,14 @@ export class TurnTaker {
   #swallow = false;
   #index = 0;
   #queued: string | undefined;
-  #digits = '';
-  #cancelDigits: (() => void) | undefined;
+  readonly #keypad: DtmfCollector;
 
   constructor(opts: TurnTakerOptions, deps: TurnTakerDeps) {
     this.#o = opts;
     this.#d = deps;
+    this.#keypad = new DtmfCollector(deps.scope, opts.dtmfTimeoutMs, (text) =>
+      this.#commit(text, 'dtmf', this.#d.now()),
+    );
   }
 
   /** The one way in. */
@@ -329,19 +302,6 @@ export class TurnTaker {
 
   #onDtmf(digit: string): void {
     if (this.#interruptible()) this.#interrupt('dtmf');
-    this.#cancelDigits?.();
-    if (digit === '#') return this.#commitDigits();
-    if (this.#digits.length < MAX_DTMF_DIGITS) this.#digits += digit;
-    this.#cancelDigits = this.#d.scope.timeout(() => this.#commitDigits(), this.#o.dtmfTimeoutMs);
-  }
-
-  #commitDigits(): void {
-    this.#cancelDigits?.();
-    this.#cancelDigits = undefined;
-    const digits = this.#digits;
-    this.#digits = '';
-    if (!digits) return;
-    const now = this.#d.now();
-    this.#commit(`הקשתי ${digits}`, 'dtmf', now);
+    this.#keypad.key(digit);
   }
 }
