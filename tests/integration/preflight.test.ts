@@ -212,6 +212,13 @@ describe('NO-GO naming the setting to change', () => {
     expect(text).not.toContain(TOKEN);
   });
 
+  test('a secret pasted into another setting is masked in every text of the report', async () => {
+    const r = await run({ TTS_VOICE: `he-IL-${TOKEN}`, TWILIO_AUTH_TOKEN: TOKEN });
+    expect(named(r, 'tts-voice')).toMatchObject({ ok: false, variable: 'TTS_VOICE' });
+    expect(named(r, 'tts-voice').measured).toContain('he-IL-[redacted]');
+    expect(JSON.stringify(r)).not.toContain(TOKEN);
+  });
+
   test("an agent's own unknown voice fails tts-voice naming AGENTS_FILE", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'preflight-agents-'));
     const file = path.join(dir, 'agents.json');
