@@ -105,9 +105,20 @@ export async function sttRecognitionCheck(
       settled = true;
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
-      session.close();
       resolve(outcome);
+      session.close();
     };
+    // Timers and recognizer events run outside any caller's try: a bug here must fail the check,
+    // never become an uncaught exception (which makes the gateway drain).
+    const guarded =
+      <A extends unknown[]>(fn: (...args: A) => void) =>
+      (...args: A): void => {
+        try {
+          fn(...args);
+        } catch (err) {
+          finish(failure(err, () => undefined, `recognition check failed after ${formatMs(now())} (${setup})`));
+        }
+      };
     const onAbort = (): void => finish({ ok: false, measured: `cancelled after ${formatMs(now())} (${setup})` });
     const fail = (err: ProviderError, when: string): void =>
       finish(failure(err, (e) => sttVariable(e, config), `${when} (${setup})`));
@@ -129,7 +140,7 @@ export async function sttRecognitionCheck(
         : { ok: true, measured, warn: 'the final result has no words', variable: 'STT_LANGUAGE' };
     };
 
-    const onEvent = (e: RecognizerEvent): void => {
+    const onEvent = guarded((e: RecognizerEvent): void => {
       switch (e.type) {
         case 'interim':
           firstInterimAt ??= now();
@@ -145,20 +156,16 @@ export async function sttRecognitionCheck(
           fail(e.error, `recognition failed after ${formatMs(now())}`);
           return;
       }
-    };
+    });
 
     // Each frame is due at a fixed offset from the start, so timer lateness does not add up.
-    const tick = (): void => {
+    const tick = guarded((): void => {
       timer = undefined;
       if (settled) return;
       const offset = sent * FRAME_BYTES;
       session.write(offset < clip.length ? clip.subarray(offset, offset + FRAME_BYTES) : SILENCE);
       sent++;
-      if (sent === frames) {
-        clipEndAt = now();
-        // The last utterance may already have been finalised while the clip played.
-        if (finals.length > 0 && finals[finals.length - 1]!.at >= clipEndAt) return finish(passed());
-      }
+      if (sent === frames) clipEndAt = now();
       if (clipEndAt !== undefined && now() - clipEndAt >= finalWaitMs) {
         return finish(
           finals.length > 0
@@ -172,7 +179,7 @@ export async function sttRecognitionCheck(
         );
       }
       timer = setTimeout(tick, Math.max(0, sent * FRAME_MS - now()));
-    };
+    });
 
     const session = recognizer.start(onEvent, signal);
     if (signal.aborted) return onAbort();
