@@ -182,8 +182,8 @@ describe('NO-GO naming the setting to change', () => {
     expect(named(r, 'stt-recognition').detail).toContain('not supported for language : iw-IL');
   });
 
-  test('an unknown STT_LANGUAGE: stt-recognition fails naming STT_LANGUAGE', async () => {
-    const r = await run({ STT_LANGUAGE: 'xx-XX' });
+  test('an unknown STT_LANGUAGE: stt-recognition fails naming STT_LANGUAGE, even with a model set', async () => {
+    const r = await run({ STT_LANGUAGE: 'xx-XX', STT_MODEL: 'default' });
     expect(r.failed).toEqual(['stt-recognition']);
     expect(named(r, 'stt-recognition')).toMatchObject({ variable: 'STT_LANGUAGE' });
   });
