@@ -70,7 +70,8 @@ export async function runCheck(
           : { ok: false, measured: 'cancelled before it finished' },
       );
     timer = setTimeout(() => expire('timeout'), spec.limitMs);
-    controller.signal.addEventListener('abort', () => expire('cancelled'), { once: true });
+    if (controller.signal.aborted) expire('cancelled');
+    else controller.signal.addEventListener('abort', () => expire('cancelled'), { once: true });
   });
   const work = Promise.resolve()
     .then(() => body(controller.signal))
