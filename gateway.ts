@@ -23,6 +23,7 @@ import { StreamTokens } from './media/twilio/stream-token.ts';
 import { loggingCallFactory, type CallFactory } from './media/twilio/call-handler.ts';
 import { createVoiceServices, voiceCallFactory } from './media/voice/services.ts';
 import { providerStatus } from './media/providers/status.ts';
+import { preflightOnStart } from './media/providers/preflight-on-start.ts';
 import { PENDING_STREAM_WINDOW_MS } from './server/drain.ts';
 import { createMetrics, type Metrics } from './server/metrics.ts';
 import { openStore, type CallStore } from './server/store/store.ts';
@@ -319,6 +320,7 @@ async function main(): Promise<void> {
     if (p.configured) logger.info('PROVIDER_CONFIGURED', { ...p });
     else logger.warn('PROVIDER_NOT_CONFIGURED', { ...p });
   }
+  void preflightOnStart(config, logger, agents); // PREFLIGHT_ON_START: in the background, never awaited
 }
 
 if (import.meta.main) void main();
