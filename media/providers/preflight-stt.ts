@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import type { VoiceConfig } from '../../config/config.ts';
 import { MULAW_SILENCE } from '../audio/mulaw.ts';
 import type { ProviderClients } from './clients.ts';
-import { GoogleSpeechRecognizer } from './google-stt.ts';
+import { createSpeechRecognizer } from './google-stt-factory.ts';
 import { failure, formatMs, variableFor } from './preflight-check.ts';
 import type { CheckOutcome } from './preflight-check.ts';
 import type { ProviderError, RecognizerEvent, SpeechRecognizer } from './types.ts';
@@ -35,7 +35,7 @@ const SILENCE = Buffer.alloc(FRAME_BYTES, MULAW_SILENCE);
  * `createSpeechRecognizer(clients, config)` from google-stt-factory.ts, and the check follows it.
  */
 export function configuredRecognizer(clients: ProviderClients, config: VoiceConfig): SpeechRecognizer {
-  return new GoogleSpeechRecognizer(clients, config);
+  return createSpeechRecognizer(clients, config);
 }
 
 /** Options of {@link sttRecognitionCheck}; every field has a default. */
