@@ -14,12 +14,15 @@ export class MemorySink implements WavSink {
   held = false;
   /** The write with this number (1-based) rejects. */
   failAt: number | undefined;
+  /** Every write from this number (1-based) on rejects: a disk that stays full. */
+  failFrom: number | undefined;
   #waiting: Array<() => void> = [];
 
   async write(data: Buffer, position: number): Promise<void> {
     const n = ++this.writes;
     if (this.held) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    if (n === this.failAt) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    if (n === this.failAt || (this.failFrom !== undefined && n >= this.failFrom))
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     const end = position + data.length;
     if (end > this.bytes.length) this.bytes = Buffer.concat([this.bytes, Buffer.alloc(end - this.bytes.length)]);
     data.copy(this.bytes, position);

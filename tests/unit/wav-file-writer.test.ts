@@ -22,7 +22,10 @@ describe('WavFileWriter on a real file', () => {
     const wav = parseWav(readFileSync(file));
     expect(wav).toMatchObject({ channels: 2, sampleRate: 8000, bitsPerSample: 16 });
     expect(wav.data).toEqual(Buffer.concat(chunks));
-    expect(readFileSync(file).length).toBe(44 + 2560);
+    const bytes = readFileSync(file);
+    expect(bytes.length).toBe(44 + 2560);
+    expect(bytes.readUInt32LE(4)).toBe(bytes.length - 8); // the placeholders were patched
+    expect(bytes.readUInt32LE(40)).toBe(2560);
     expect(await w.close()).toBe(result); // idempotent
   });
 
@@ -99,6 +102,25 @@ describe('WavFileWriter with a slow or failing disk', () => {
     expect(result).toMatchObject({ status: 'partial', dataBytes: 640 });
     expect(w.failed).toBe(true);
     expect(parseWav(sink.bytes).data).toEqual(frame(1));
+    expect(sink.closed).toBe(true);
+  });
+
+  it('tells about a disk that stays broken once, and reports the file failed when even its header cannot be patched', async () => {
+    const sink = new MemorySink();
+    sink.failFrom = 2; // the header goes out, nothing after it
+    const errors: Error[] = [];
+    const w = new WavFileWriter('x.wav', {
+      channels: 2,
+      sampleRate: 8000,
+      open: async () => sink,
+      onError: (e) => errors.push(e),
+    });
+    w.write(frame(1));
+    await settle();
+    w.write(frame(2));
+    const result = await w.close();
+    expect(result).toMatchObject({ status: 'failed', dataBytes: 0 });
+    expect(errors).toHaveLength(1);
     expect(sink.closed).toBe(true);
   });
 
