@@ -19,6 +19,7 @@ import { backchannelSet } from './caller-words.ts';
 import { fetchCallerContext, fillTemplate } from './caller-context.ts';
 import { ToolRunner } from './tools.ts';
 import { CallRecorder, type RecordSinks } from './call-record.ts';
+import { CallRecording } from './call-recording.ts';
 import { realClock, type Clock } from './clock.ts';
 import { Conversation } from './conversation.ts';
 import type { EndReason } from './events.ts';
@@ -56,6 +57,8 @@ export interface VoiceServices {
   observers?: readonly Subscriber[];
   /** Where call records go (the call store's writer, the console's live feed). */
   records?: RecordSinks;
+  /** RECORD_CALLS: where each call's WAV goes (DATA_DIR/recordings); unset = calls are not recorded. */
+  recordingsDir?: string;
   clock?: Clock;
 }
 
@@ -76,6 +79,8 @@ export class VoiceCall implements CallHandler {
   readonly #listener: Listener;
   readonly #supervisor: Supervisor;
   readonly #telemetry: Telemetry;
+  readonly #recording: CallRecording | undefined;
+  readonly #recorder: CallRecorder | undefined;
   #closing: Promise<void> | undefined;
   #stopped = false;
 
@@ -114,6 +119,10 @@ export class VoiceCall implements CallHandler {
           llmModel: v.openaiModel,
         })
       : undefined;
+    this.#recorder = recorder;
+    const recording = (this.#recording = s.recordingsDir
+      ? new CallRecording({ dir: s.recordingsDir, callSid: ctx.callSid, streamSid: ctx.streamSid, clock, log })
+      : undefined);
     this.#telemetry = new Telemetry(log, s.metrics, now, (turn, fields) => recorder?.latency(turn, nullable(fields)));
     const history = new Conversation(fillTemplate(agent.instructions, {}));
     const tools = new ToolRunner(agent, s.crm, { callSid: ctx.callSid, to: setup.to });
@@ -134,6 +143,7 @@ export class VoiceCall implements CallHandler {
       send: ctx.send,
       bufferedAmount: ctx.bufferedAmount,
       onEvent: (p) => speaker.onPlayout(p),
+      ...(recording ? { tap: recording.tap } : {}),
     });
     const speaker = new Speaker({
       conversation,
@@ -203,6 +213,7 @@ export class VoiceCall implements CallHandler {
 
   onAudio(frame: InboundAudio): void {
     this.#listener.onAudio(frame.mulaw);
+    this.#recording?.caller(frame.mulaw, frame.timestamp);
   }
 
   onMark(name: string): void {
@@ -228,10 +239,13 @@ export class VoiceCall implements CallHandler {
     this.#supervisor.callerGone(reason);
     this.#call.abort();
     this.#player.close();
+    const recorded = this.#recording?.finish(); // what could have played by now, then the file is closed
     this.#listener.close();
     this.#bus.close();
     this.#telemetry.callEnd();
     await this.#call.settled();
+    const file = await recorded;
+    if (file) this.#recorder?.recording(file);
   }
 }
 
