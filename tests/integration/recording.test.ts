@@ -2,7 +2,8 @@
  * Call recordings end to end. Through the voice stack (real SDKs against the emulators, an
  * in-process gateway, a Twilio-like client that models Twilio's playout): a call with a barge-in is
  * recorded, and the WAV read back is compared with what the client sent and what it played. Then a
- * gateway process started with RECORD_CALLS=true serves a call's recording from its API.
+ * gateway process started with RECORD_CALLS=true serves a call's recording from its API, and the
+ * console's audio player in Chromium plays it.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { mulawToPcm16 } from '../../media/audio/mulaw.ts';
 import { parseWav } from '../../media/audio/wav.ts';
 import type { StoreOp } from '../../server/store/records.ts';
 import { runCall } from '../../tools/call/run-call.ts';
+import type { CallReport } from '../../tools/call/types.ts';
 import { startGatewayChild, type GatewayChild } from '../../tools/gateway-child.ts';
 import {
   fakeTtsAudio,
@@ -22,6 +24,7 @@ import {
   type FakeTts,
 } from '../../tools/emulators/index.ts';
 import type { ClientEvent } from '../../tools/twilio/media-client.ts';
+import { describeWithBrowser, launchBrowser } from '../helpers/browser.ts';
 import { eventually } from '../helpers/gateway-harness.ts';
 import { HEBREW, startVoiceStack, type VoiceStack } from '../helpers/voice-stack.ts';
 import { stereoChannels } from '../helpers/wav-sink.ts';
@@ -173,6 +176,7 @@ describe('a gateway started with RECORD_CALLS=true', () => {
   let tts: FakeTts;
   let openai: FakeOpenAI;
   let g: GatewayChild;
+  let report: CallReport;
   beforeAll(async () => {
     [stt, tts, openai] = await Promise.all([startFakeStt(), startFakeTts({ msPerChar: 20 }), startFakeOpenAI()]);
     g = await startGatewayChild({
@@ -183,6 +187,7 @@ describe('a gateway started with RECORD_CALLS=true', () => {
         RECORD_CALLS: 'true',
       },
     });
+    report = await runCall({ base: g.url, audio: HEBREW, turns: 1 });
   });
   afterAll(async () => {
     g?.process.kill('SIGKILL');
@@ -190,7 +195,6 @@ describe('a gateway started with RECORD_CALLS=true', () => {
   });
 
   it('serves the call recording as audio/wav: stereo 8 kHz PCM16 as long as the call, caller and agent both in it', async () => {
-    const report = await runCall({ base: g.url, audio: HEBREW, turns: 1 });
     expect(report.ok).toBe(true);
     await g.waitForLog('RECORDING_DONE', 10_000, (r) => r['callSid'] === report.callSid);
     let doc: any;
@@ -212,5 +216,31 @@ describe('a gateway started with RECORD_CALLS=true', () => {
     const speech = mulawToPcm16(HEBREW);
     expect(find(left, speech)).toBeGreaterThan(0);
     expect(right.filter((s) => Math.abs(s) > 1000).length / 8).toBeGreaterThan(1000); // ms of greeting and reply
+  });
+
+  describeWithBrowser('in the console', () => {
+    it("plays in the call page's audio player, for the whole call", async () => {
+      await g.waitForLog('RECORDING_DONE', 10_000, (r) => r['callSid'] === report.callSid);
+      const browser = await launchBrowser();
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${g.url}/console/calls/${report.callSid}`);
+        const audio = page.locator('audio');
+        await audio.waitFor({ state: 'attached', timeout: 15_000 });
+        const duration = await audio.evaluate(
+          (el: any) =>
+            new Promise<number>((resolve, reject) => {
+              if (el.readyState >= 1) return resolve(el.duration);
+              el.addEventListener('loadedmetadata', () => resolve(el.duration), { once: true });
+              el.addEventListener('error', () => reject(new Error(`audio error ${el.error?.code}`)), { once: true });
+            }),
+        );
+        // Chromium decoded the header: a finite length, the call's (not the "unknown" placeholder's).
+        expect(Math.abs(duration * 1000 - report.streamMs)).toBeLessThan(500);
+        expect(page.errors).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    });
   });
 });
