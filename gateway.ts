@@ -274,6 +274,7 @@ async function main(): Promise<void> {
     webhookSecret: config.webhookSecret,
     endings,
     records: { writer: store.writer, feed },
+    ...(config.recordCalls ? { recordingsDir: store.recordingsDir } : {}),
   });
   const gateway = createGateway(config, logger, {
     metrics,

@@ -261,6 +261,7 @@ const schema = z.object({
   DATA_DIR: z.string().trim().min(1).default('./data'),
   DATABASE_URL: databaseUrl.optional(),
   RETENTION_DAYS: wholeNumber('days').default(30),
+  RECORD_CALLS: boolean.default(false),
   CALL_WEBHOOK_URL: httpUrl.optional(),
   CALL_WEBHOOK_MAX_AGE_S: wholeNumber('seconds').pipe(z.number().min(1, 'expected at least 1')).default(86_400),
   PRICES_FILE: z.string().trim().min(1).optional(),
@@ -325,6 +326,8 @@ export interface Config {
   /** FALLBACK_NUMBER: a person who takes calls the agent could not serve. */
   readonly fallbackNumber: string | undefined;
   readonly preflightOnStart: boolean;
+  /** RECORD_CALLS (default false): a stereo WAV per call in DATA_DIR/recordings (caller left, agent right). */
+  readonly recordCalls: boolean;
   readonly voice: VoiceConfig;
   readonly store: StoreConfig;
 }
@@ -476,6 +479,7 @@ function toConfig(e: Env): Config {
     twilioSayVoice: e.TWILIO_SAY_VOICE,
     fallbackNumber: e.FALLBACK_NUMBER,
     preflightOnStart: e.PREFLIGHT_ON_START,
+    recordCalls: e.RECORD_CALLS,
     voice: {
       bargeIn: e.BARGE_IN,
       bargeInMinMs: e.BARGE_IN_MIN_MS,

@@ -68,6 +68,11 @@ export class CallRecorder {
     this.#op({ kind: 'turn', callSid: this.#call.callSid, index: turn, latency });
   }
 
+  /** The call's recording is finished (path relative to DATA_DIR/recordings). */
+  recording(recordingPath: string): void {
+    this.#op({ kind: 'call.recording', callSid: this.#call.callSid, recordingPath });
+  }
+
   /** The one way in. */
   handle = (e: CallEvent): void => {
     const callSid = this.#call.callSid;

@@ -37,6 +37,14 @@ export interface HeardSegment {
   heardBytes: number;
 }
 
+/** Sees what goes to Twilio (the call recording's agent channel). Must return quickly and not throw. */
+export interface PlayoutTap {
+  /** A `media` message with this μ-law went out. */
+  sent(mulaw: Buffer): void;
+  /** A `clear` went out: Twilio drops whatever it has not played yet. */
+  cleared(): void;
+}
+
 /** Options of {@link Player}. */
 export interface PlayerOptions {
   streamSid: string;
@@ -55,6 +63,7 @@ export interface PlayerOptions {
   /** Pump period (default 20 ms). */
   tickMs?: number;
   maxSocketBuffer?: number;
+  tap?: PlayoutTap;
 }
 
 interface Segment {
@@ -76,7 +85,10 @@ const LOST_ECHO_GRACE_MS = 2000;
 
 /** Sends audio to one Twilio stream and tracks what has been played. */
 export class Player {
-  readonly #o: Required<Omit<PlayerOptions, 'bufferedAmount'>> & { bufferedAmount: () => number };
+  readonly #o: Required<Omit<PlayerOptions, 'bufferedAmount' | 'tap'>> & {
+    bufferedAmount: () => number;
+    tap?: PlayoutTap;
+  };
   #generation = 0;
   #markSeq = 0;
   readonly #queue: Segment[] = [];
@@ -131,7 +143,7 @@ export class Player {
    */
   interrupt(): HeardSegment[] {
     const heard = this.#paused ?? this.#heardSegments(this.#heardPosition());
-    if (!this.#paused && (this.#sent > 0 || this.#queue.length > 0)) this.#o.send(formatClear(this.#o.streamSid));
+    if (!this.#paused && (this.#sent > 0 || this.#queue.length > 0)) this.#clear();
     this.#paused = undefined;
     this.#queue.length = 0;
     this.#reset();
@@ -154,8 +166,10 @@ export class Player {
         : [];
     });
     const untouched = this.#queue.filter((s) => s.start < 0);
-    if (this.#sent > 0 || this.#queue.length > 0) this.#o.send(formatClear(this.#o.streamSid));
+    if (this.#sent > 0 || this.#queue.length > 0) this.#clear();
     this.#reset();
+    // The queue is rebuilt from what was not heard: keeping the old one would play it all again.
+    this.#queue.length = 0;
     this.#queue.push(...unheard, ...untouched);
     this.#paused = heard;
     return heard;
@@ -188,6 +202,11 @@ export class Player {
       totalBytes: s.full.length,
       heardBytes: s.from + Math.max(0, Math.min(s.sentBytes, heardPos - s.start)),
     }));
+  }
+
+  #clear(): void {
+    this.#o.send(formatClear(this.#o.streamSid));
+    this.#o.tap?.cleared();
   }
 
   /** A new generation: echoes of marks sent so far mean "discarded", and positions restart at 0. */
@@ -262,6 +281,7 @@ export class Player {
       const piece = seg.audio.subarray(seg.sentBytes, seg.sentBytes + chunk);
       if (this.#clock >= this.#sent) this.#clockAt = now; // playback (re)starts with this audio
       if (!this.#o.send(formatMedia(this.#o.streamSid, piece))) return this.close();
+      this.#o.tap?.sent(piece);
       seg.sentBytes += piece.length;
       seg.messages++;
       this.#sent += piece.length;

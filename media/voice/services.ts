@@ -28,12 +28,13 @@ export interface VoiceRuntime {
 
 /**
  * Real providers (Google STT/TTS, OpenAI) configured from VOICE settings. `endings` is where calls
- * leave their ending decision for `<Connect action>` (default: this process's memory).
+ * leave their ending decision for `<Connect action>` (default: this process's memory);
+ * `recordingsDir` (set with RECORD_CALLS) records every call there.
  */
 export function createVoiceServices(
   voice: VoiceConfig,
   logger: Logger,
-  opts: { endings?: CallEndings; webhookSecret?: string; records?: RecordSinks } = {},
+  opts: { endings?: CallEndings; webhookSecret?: string; records?: RecordSinks; recordingsDir?: string } = {},
 ): VoiceRuntime {
   const clients = new ProviderClients(voice);
   const synthesizer = new GoogleSynthesizer(clients, voice);
@@ -53,6 +54,7 @@ export function createVoiceServices(
       endings: opts.endings ?? new MemoryCallEndings(),
       crm: new CrmClient(opts.webhookSecret),
       ...(opts.records ? { records: opts.records } : {}),
+      ...(opts.recordingsDir ? { recordingsDir: opts.recordingsDir } : {}),
     },
     close: () => clients.close(),
   };

@@ -22,6 +22,7 @@ import { ToolRunner } from './tools.ts';
 import { createSpeechDetector } from '../audio/speech-detector.ts';
 import { shapeForSpeech, SPEAK_AS_WORDS_INSTRUCTION } from './shaping/index.ts';
 import { CallRecorder, type RecordSinks } from './call-record.ts';
+import { CallRecording } from './call-recording.ts';
 import { realClock, type Clock } from './clock.ts';
 import { Conversation } from './conversation.ts';
 import type { EndReason } from './events.ts';
@@ -61,6 +62,8 @@ export interface VoiceServices {
   observers?: readonly Subscriber[];
   /** Where call records go (the call store's writer, the console's live feed). */
   records?: RecordSinks;
+  /** RECORD_CALLS: where each call's WAV goes (DATA_DIR/recordings); unset = calls are not recorded. */
+  recordingsDir?: string;
   clock?: Clock;
 }
 
@@ -81,6 +84,8 @@ export class VoiceCall implements CallHandler {
   readonly #listener: Listener;
   readonly #supervisor: Supervisor;
   readonly #telemetry: Telemetry;
+  readonly #recording: CallRecording | undefined;
+  readonly #recorder: CallRecorder | undefined;
   #closing: Promise<void> | undefined;
   #stopped = false;
 
@@ -119,6 +124,10 @@ export class VoiceCall implements CallHandler {
           llmModel: v.openaiModel,
         })
       : undefined;
+    this.#recorder = recorder;
+    const recording = (this.#recording = s.recordingsDir
+      ? new CallRecording({ dir: s.recordingsDir, callSid: ctx.callSid, streamSid: ctx.streamSid, clock, log })
+      : undefined);
     this.#telemetry = new Telemetry(log, s.metrics, now, (turn, fields) => recorder?.latency(turn, nullable(fields)));
     const prompt = (instructions: string) => `${instructions}\n\n${SPEAK_AS_WORDS_INSTRUCTION}`;
     const history = new Conversation(prompt(fillTemplate(agent.instructions, {})));
@@ -140,6 +149,7 @@ export class VoiceCall implements CallHandler {
       send: ctx.send,
       bufferedAmount: ctx.bufferedAmount,
       onEvent: (p) => speaker.onPlayout(p),
+      ...(recording ? { tap: recording.tap } : {}),
     });
     const speaker = new Speaker({
       conversation,
@@ -217,6 +227,7 @@ export class VoiceCall implements CallHandler {
 
   onAudio(frame: InboundAudio): void {
     this.#listener.onAudio(frame.mulaw);
+    this.#recording?.caller(frame.mulaw, frame.timestamp);
   }
 
   onMark(name: string): void {
@@ -242,10 +253,13 @@ export class VoiceCall implements CallHandler {
     this.#supervisor.callerGone(reason);
     this.#call.abort();
     this.#player.close();
+    const recorded = this.#recording?.finish(); // what could have played by now, then the file is closed
     this.#listener.close();
     this.#bus.close();
     this.#telemetry.callEnd();
     await this.#call.settled();
+    const file = await recorded;
+    if (file) this.#recorder?.recording(file);
   }
 }
 

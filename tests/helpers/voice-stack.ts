@@ -26,6 +26,7 @@ import { TwilioMediaClient } from '../../tools/twilio/media-client.ts';
 import { parseConfig } from '../../config/config.ts';
 import { createLogger, MemoryTransport } from '../../server/logger.ts';
 import { createVoiceServices, voiceCallFactory, type VoiceRuntime } from '../../media/voice/services.ts';
+import type { RecordSinks } from '../../media/voice/call-record.ts';
 import { startGateway, type Harness } from './gateway-harness.ts';
 import { parseConnectStream } from './twiml.ts';
 
@@ -63,6 +64,8 @@ export interface VoiceStackOptions {
   crm?: FakeCrmOptions;
   /** An agents document (written to a temp file and given as AGENTS_FILE); may depend on the CRM's URLs. */
   agents?: (crm: FakeCrm | undefined) => unknown;
+  /** RECORD_CALLS: each call's WAV goes to `dir`; `records` gets the call records (and so the recording's path). */
+  recordings?: { dir: string; records?: RecordSinks };
 }
 
 /** Starts everything; `stop()` tears it all down. */
@@ -90,7 +93,12 @@ export async function startVoiceStack(opts: VoiceStackOptions = {}): Promise<Voi
   const runtime = createVoiceServices(
     config.voice,
     createLogger({ level: 'error', format: 'json', transports: [new MemoryTransport()] }),
-    { endings, ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}) },
+    {
+      endings,
+      ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
+      ...(opts.recordings ? { recordingsDir: opts.recordings.dir } : {}),
+      ...(opts.recordings?.records ? { records: opts.recordings.records } : {}),
+    },
   );
   const h = await startGateway(env, { callFactory: voiceCallFactory(runtime.services, { agents }), agents, endings });
   const stack: VoiceStack = {

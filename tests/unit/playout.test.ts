@@ -1,7 +1,7 @@
-import { Player, type PlayoutEvent } from '../../media/voice/playout.ts';
+import { Player, type PlayerOptions, type PlayoutEvent } from '../../media/voice/playout.ts';
 
 /** A player on a fake clock, with everything it sends recorded. */
-function setup(opts: { leadMs?: number } = {}) {
+function setup(opts: Partial<Pick<PlayerOptions, 'leadMs' | 'tap'>> = {}) {
   jest.useFakeTimers();
   let t = 0;
   const sent: any[] = [];
@@ -96,6 +96,40 @@ describe('player', () => {
     advance(2000);
     player.enqueue({ replyId: 1, index: 1, text: 'b' }, Buffer.alloc(800));
     expect(sent.length).toBe(n);
+  });
+
+  it('after a pause, resume sends the unheard rest of the reply exactly once', () => {
+    const { player, sent, advance } = setup();
+    const reply = Buffer.from(Array.from({ length: 8 * 3000 }, (_, i) => (i >> 8) & 0xff)); // 3 s, position-coded
+    player.enqueue({ replyId: 1, index: 0, text: 'a' }, reply);
+    advance(1000);
+    player.pause(); // 1 s heard (by the clock), a second more was at Twilio
+    const from = sent.length;
+    advance(400);
+    player.resume(0);
+    advance(3000);
+    const after = Buffer.concat(
+      sent
+        .slice(from)
+        .filter((m) => m.event === 'media')
+        .map((m) => Buffer.from(m.media.payload, 'base64')),
+    );
+    expect(after.equals(reply.subarray(8 * 1000))).toBe(true);
+  });
+
+  it('shows its tap every media payload and every clear, in order', () => {
+    const seen: string[] = [];
+    const tap = { sent: (m: Buffer) => seen.push(`media ${m.length}`), cleared: () => seen.push('clear') };
+    const { player, sent, advance } = setup({ tap });
+    player.enqueue({ replyId: 1, index: 0, text: 'a' }, Buffer.alloc(8 * 250));
+    advance(100);
+    player.interrupt();
+    player.interrupt(); // nothing left to clear: no second clear on the wire, none at the tap
+    const wire = sent
+      .filter((m) => m.event !== 'mark')
+      .map((m) => (m.event === 'media' ? `media ${Buffer.from(m.media.payload, 'base64').length}` : m.event));
+    expect(seen).toEqual(wire);
+    expect(seen).toEqual(['media 800', 'media 800', 'media 400', 'clear']);
   });
 });
 
