@@ -45,6 +45,9 @@ export class CallRecorder {
   readonly #sentences = new Map<string, string>();
   readonly #interrupts = new Map<number, EventOf<'interrupt'>>();
   #callerMs = 0;
+  #recordingPending = false;
+  #recordingPath: string | undefined;
+  #endPending: { endedAt: number; reason: string } | undefined;
   #turns = 0;
   #ended = false;
 
@@ -69,8 +72,18 @@ export class CallRecorder {
   }
 
   /** The call's recording is finished (path relative to DATA_DIR/recordings). */
-  recording(recordingPath: string): void {
-    this.#op({ kind: 'call.recording', callSid: this.#call.callSid, recordingPath });
+  recording(recordingPath: string | undefined): void {
+    this.#recordingPending = false;
+    if (recordingPath) this.#recordingPath = recordingPath;
+    if (this.#endPending) this.#writeEnd(this.#endPending);
+  }
+
+  /**
+   * The call is being recorded: its end is written once the file is finished, with the file's
+   * path, so the post-call webhook (built from the record) already says there is a recording.
+   */
+  expectRecording(): void {
+    this.#recordingPending = true;
   }
 
   /** The one way in. */
@@ -185,11 +198,24 @@ export class CallRecorder {
   #end(reason: string): void {
     if (this.#ended) return;
     this.#ended = true;
-    const endedAt = Date.now();
+    const end = { endedAt: Date.now(), reason };
+    if (this.#recordingPending) this.#endPending = end;
+    else this.#writeEnd(end);
+  }
+
+  #writeEnd(end: { endedAt: number; reason: string }): void {
+    this.#endPending = undefined;
     const callSid = this.#call.callSid;
     this.#op({ kind: 'usage', callSid, sttSeconds: this.#callerMs / 1000 });
-    this.#op({ kind: 'call.end', callSid, endedAt, endReason: reason, durationMs: endedAt - this.#startedAt });
-    this.#publish({ endedAt, reason });
+    this.#op({
+      kind: 'call.end',
+      callSid,
+      endedAt: end.endedAt,
+      endReason: end.reason,
+      durationMs: end.endedAt - this.#startedAt,
+      ...(this.#recordingPath ? { recordingPath: this.#recordingPath } : {}),
+    });
+    this.#publish(end);
   }
 
   #event(t: number, type: string, data: Record<string, unknown>): void {

@@ -128,6 +128,7 @@ export class VoiceCall implements CallHandler {
     const recording = (this.#recording = s.recordingsDir
       ? new CallRecording({ dir: s.recordingsDir, callSid: ctx.callSid, streamSid: ctx.streamSid, clock, log })
       : undefined);
+    if (recording) recorder?.expectRecording();
     this.#telemetry = new Telemetry(log, s.metrics, now, (turn, fields) => recorder?.latency(turn, nullable(fields)));
     const prompt = (instructions: string) => `${instructions}\n\n${SPEAK_AS_WORDS_INSTRUCTION}`;
     const history = new Conversation(prompt(fillTemplate(agent.instructions, {})));
@@ -258,8 +259,7 @@ export class VoiceCall implements CallHandler {
     this.#bus.close();
     this.#telemetry.callEnd();
     await this.#call.settled();
-    const file = await recorded;
-    if (file) this.#recorder?.recording(file);
+    if (recorded) this.#recorder?.recording(await recorded);
   }
 }
 

@@ -125,12 +125,13 @@ describe('a recorded call with a barge-in', () => {
     await new Promise((r) => setTimeout(r, 300));
     await client.stop();
 
+    // The call's end waits for the file, so the record (and the post-call webhook) names it.
     const op = await eventually(
-      () => ops.find((o) => o.kind === 'call.recording' && o.callSid === client.callSid),
+      () => ops.find((o) => o.kind === 'call.end' && o.callSid === client.callSid),
       10_000,
-      'the call.recording op',
+      'the call.end op',
     );
-    if (op.kind !== 'call.recording') throw new Error('unreachable');
+    if (op.kind !== 'call.end' || !op.recordingPath) throw new Error(`no recording in ${JSON.stringify(op)}`);
     expect(op.recordingPath).toMatch(new RegExp(`^\\d{4}-\\d{2}-\\d{2}/${client.callSid}_${client.streamSid}\\.wav$`));
     const file = readFileSync(path.join(dir, op.recordingPath));
     expect(parseWav(file)).toMatchObject({ formatTag: 1, channels: 2, sampleRate: 8000, bitsPerSample: 16 });
