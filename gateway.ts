@@ -312,6 +312,13 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  const crmUrls =
+    [...agents.byId.values()].some((a) => a.context || a.tools.length > 0) || !!config.store.callWebhookUrl;
+  if (!config.webhookSecret && crmUrls) {
+    logger.warn('WEBHOOK_SECRET_NOT_SET', {
+      detail: 'requests to the business systems (context, tools, post-call webhook) go out without X-Gateway-Signature',
+    });
+  }
   if (!config.twilioAuthToken) {
     logger.warn('TWILIO_SIGNATURES_NOT_ENFORCED', {
       detail: 'TWILIO_AUTH_TOKEN is not set: webhook and media-socket signatures are not checked',

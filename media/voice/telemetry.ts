@@ -28,6 +28,8 @@ export class Telemetry {
   readonly #interrupts = new Map<number, EventOf<'interrupt'>>();
   /** Streamed syntheses by reply: chunks, bytes, time to the first chunk. */
   readonly #streams = new Map<number, { chunks: number; bytes: number; firstChunkMs: number }>();
+  /** Arguments of tool calls in flight, for their debug line. */
+  readonly #toolArgs = new Map<string, string>();
   #turnCount = 0;
   #bargeIns = 0;
   #ttsUnavailableLogged = false;
@@ -82,6 +84,27 @@ export class Telemetry {
       case 'turn-dropped':
         this.#log.info('TURN_DROPPED', { reason: e.reason, ...(e.text ? { chars: e.text.length } : {}) });
         return;
+      case 'tool-call':
+        this.#toolArgs.set(e.call.id, e.call.arguments);
+        return;
+      case 'tool-result': {
+        this.#log.info('TOOL_CALL', {
+          tool: e.name,
+          callId: e.callId,
+          ms: Math.round(e.ms),
+          outcome: e.outcome,
+          status: e.status,
+        });
+        // Arguments and results carry personal data: debug level only.
+        this.#log.debug('TOOL_CALL_DETAIL', {
+          tool: e.name,
+          callId: e.callId,
+          arguments: this.#toolArgs.get(e.callId),
+          result: e.content,
+        });
+        this.#toolArgs.delete(e.callId);
+        return;
+      }
       case 'backchannel':
         this.#log.info('BACKCHANNEL', { replyId: e.replyId, text: e.text });
         return;

@@ -130,6 +130,13 @@ describe('an agent with a CRM', () => {
       callId: 'call_1',
     });
     expect(tool.idempotencyKey).toBe(`${client.callSid}:call_1`);
+    const logged = await eventually(() => stack.h.logs.events('TOOL_CALL')[0], 5000, 'TOOL_CALL');
+    expect(logged).toMatchObject({ tool: 'book_appointment', callId: 'call_1', outcome: 'ok', status: 200 });
+    expect(logged).not.toHaveProperty('arguments'); // personal data: debug level only
+    expect(stack.h.logs.events('TOOL_CALL_DETAIL')[0]).toMatchObject({
+      level: 'debug',
+      arguments: expect.stringContaining('10:30'),
+    });
     expect(tool.signature).toBe('valid');
     const second = stack.openai.requests[1]!.body.messages as Array<{
       role: string;

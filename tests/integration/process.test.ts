@@ -103,6 +103,21 @@ describe('start-up', () => {
   });
 });
 
+describe('request signing to the CRM', () => {
+  it('warns once at start-up when requests to the business go out unsigned, and not when they are signed', async () => {
+    const unsigned = await started({ CALL_WEBHOOK_URL: 'http://127.0.0.1:9/hook' });
+    await unsigned.waitForLog('WEBHOOK_SECRET_NOT_SET', 5000);
+    expect(unsigned.logs.filter((r) => r['message'] === 'WEBHOOK_SECRET_NOT_SET')).toHaveLength(1);
+    const signed = await started({
+      CALL_WEBHOOK_URL: 'http://127.0.0.1:9/hook',
+      WEBHOOK_SECRET: 'a-long-enough-secret-123',
+    });
+    await signed.waitForLog('GATEWAY_LISTENING', 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(signed.logs.some((r) => r['message'] === 'WEBHOOK_SECRET_NOT_SET')).toBe(false);
+  });
+});
+
 describe('a dead log reader', () => {
   it('does not stop the gateway from serving or from exiting on SIGTERM', async () => {
     const g = await started();
