@@ -53,9 +53,23 @@ beforeAll(async () => {
   const report = await runCall({ base: g.url, audio: HEBREW, turns: 1 });
   expect(report.ok).toBe(true);
   callSid = report.callSid;
-});
+  // Every test reads the finished record, whatever order the tests run in.
+  await eventually(() => ended, 15_000, 'the call to be recorded as ended');
+}, 60_000);
+
+let ended = false;
+const poll = setInterval(() => {
+  if (!g || !callSid || ended) return;
+  void fetch(`${g.url}/api/calls/${callSid}`)
+    .then((r) => (r.ok ? r.json() : undefined))
+    .then((doc: any) => {
+      if (doc?.call?.endedAt) ended = true;
+    })
+    .catch(() => undefined);
+}, 100);
 
 afterAll(async () => {
+  clearInterval(poll);
   g?.process.kill('SIGKILL');
   await Promise.all([stt?.close(), tts?.close(), openai?.close(), crm?.close()]);
 });
@@ -68,12 +82,8 @@ async function api(pathname: string): Promise<any> {
 
 describe('the call record', () => {
   it('lists the call, ended, newest first', async () => {
-    let found: any;
-    for (let i = 0; i < 100 && !found?.endedAt; i++) {
-      const body = await api('/api/calls');
-      found = body.calls.find((c: any) => c.callSid === callSid);
-      if (!found?.endedAt) await new Promise((r) => setTimeout(r, 100));
-    }
+    const body = await api('/api/calls');
+    const found = body.calls.find((c: any) => c.callSid === callSid);
     expect(found).toMatchObject({ callSid, agentId: 'default', live: false, endReason: 'caller-hangup', turnCount: 1 });
     expect(found.durationMs).toBeGreaterThan(1000);
   });

@@ -221,7 +221,8 @@ describe('a simulated call against the gateway', () => {
     expect(r.greeting).toMatchObject({ endReason: 'drained', receivedBytes: 8000, marksPlayed: 5 });
     expect(r.turns).toHaveLength(1);
     const t = r.turns[0]!;
-    expect(t.speechEndedAtMs - t.speechStartedAtMs).toBeCloseTo(HEBREW.length / 8, -2);
+    // Frames are paced by a real-time clock: generous bounds, the machine may be busy.
+    expect(Math.abs(t.speechEndedAtMs - t.speechStartedAtMs - HEBREW.length / 8)).toBeLessThan(300);
     expect(t.speechStartedAtMs).toBeGreaterThanOrEqual(r.greeting!.endedAtMs!);
     expect(t.receiveLatencyMs).toBeGreaterThanOrEqual(350); // the agent waits 400 ms of quiet frames
     expect(t.receiveLatencyMs).toBeLessThan(3000);

@@ -45,6 +45,7 @@ describe('console guard with CONSOLE_TOKEN', () => {
       .send({ token, next: `/console/calls/${SID}`, ...extra });
 
   it('answers 401 with a JSON error and WWW-Authenticate to an API request without credentials', async () => {
+    stub.apiRequests.length = 0; // what other tests let through does not count here
     for (const path of ['/api/calls', `/api/calls/${SID}`, '/api/calls/live']) {
       const res = await request(stub.server).get(path);
       expect(res.status).toBe(401);

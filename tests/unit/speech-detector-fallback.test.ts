@@ -10,17 +10,13 @@ import { loadSileroModel } from '../../media/audio/speech-detector/silero.ts';
 
 const fixturePath = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
-test('before any model is loaded there is no detector', () => {
+// One test: the three steps depend on each other (loading is once per module registry), so they
+// must run in this order even when jest shuffles tests (CI runs with --randomize).
+test('no model: no detector; a missing file is data, not a throw; and the first answer stands', async () => {
   expect(createSpeechDetector()).toBeUndefined();
-});
-
-test('a missing model file is reported as data, and leaves no detector', async () => {
   const status = await loadSpeechDetectorModel({ modelPath: '/nonexistent/silero.onnx' });
   expect(status).toMatchObject({ available: false, code: 'MODEL_MISSING' });
   expect(createSpeechDetector()).toBeUndefined();
-});
-
-test('loading is once per process: a later call returns the first result', async () => {
   const again = await loadSpeechDetectorModel(); // the default model would load, but the first answer stands
   expect(again).toMatchObject({ available: false, code: 'MODEL_MISSING' });
   expect(createSpeechDetector()).toBeUndefined();
