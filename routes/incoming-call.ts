@@ -3,10 +3,15 @@
  * call to our media socket. All URLs are absolute and built from one base (PUBLIC_BASE_URL, or
  * the request's public origin), and the per-call stream token rides in a `<Parameter>` because
  * Twilio drops query strings from stream URLs.
+ *
+ * Twilio may request this webhook more than once for one call (a retry after a timeout); each answer
+ * carries a fresh token, and whichever stream starts first is the call's only one (stream-token.ts).
+ * Caller numbers reach the log masked unless LOG_CALLER_NUMBERS=full (the logger masks them).
  */
 import type { Request, Response } from 'express';
 import twilio from 'twilio';
 import type { Logger } from '../server/logger.ts';
+import type { LogLimiter } from '../server/log-limit.ts';
 import { MEDIA_PATH, STREAM_PARAMS } from '../media/twilio/stream-params.ts';
 import type { StreamTokens } from '../media/twilio/stream-token.ts';
 import { publicBase, webhookParams } from './webhook-request.ts';
@@ -16,19 +21,32 @@ export interface IncomingCallDeps {
   publicBaseUrl: string | undefined;
   tokens: StreamTokens;
   logger: Logger;
+  limiter: LogLimiter;
 }
+
+/** Longest CallSid accepted (Twilio's are 34 characters); the SID is echoed into the TwiML. */
+const CALL_SID_MAX = 64;
 
 /** Handler for `POST` (and `GET`) `/webhook/incoming_call`. */
 export function incomingCall(deps: IncomingCallDeps) {
   return (req: Request, res: Response): void => {
     const base = publicBase(req, deps.publicBaseUrl);
     if (!base) {
-      deps.logger.warn('INCOMING_CALL_BAD_HOST', { code: 'HTTP_BAD_BODY', host: req.get('host') });
-      res.status(400).type('text/plain').send('bad Host header');
+      deps.limiter.log('warn', 'INCOMING_CALL_BAD_HOST', {
+        code: 'HTTP_BAD_BODY',
+        host: req.get('host'),
+        proto: req.get('x-forwarded-proto'),
+      });
+      res.status(400).type('text/plain').send('bad Host header or forwarded scheme');
       return;
     }
     const params = webhookParams(req);
     const callSid = params.CallSid ?? '';
+    if (callSid.length > CALL_SID_MAX) {
+      deps.limiter.log('warn', 'INCOMING_CALL_BAD_SID', { code: 'HTTP_BAD_BODY', length: callSid.length });
+      res.status(400).type('text/plain').send('bad CallSid');
+      return;
+    }
     const host = new URL(base).host;
 
     const response = new twilio.twiml.VoiceResponse();
