@@ -146,8 +146,8 @@ export class StreamTokens {
     if (!Number.isFinite(issuedMs)) return { ok: false, reason: 'malformed' };
     if (issuedMs > now + this.#maxSkewMs) return { ok: false, reason: 'future' };
     if (now - issuedMs > this.#windowMs) return { ok: false, reason: 'expired' };
-    if (!this.#used.durable && issuedMs < this.#startedAt - this.#maxSkewMs)
-      return { ok: false, reason: 'before-start' };
+    // No skew allowance here: a restart takes seconds, and a token from just before it may have been used.
+    if (!this.#used.durable && issuedMs < this.#startedAt) return { ok: false, reason: 'before-start' };
     return { ok: true, nonce, expiresAt: issuedMs + this.#windowMs };
   }
 

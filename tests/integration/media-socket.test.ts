@@ -82,6 +82,15 @@ describe('media socket handshake', () => {
     expect(res.headers['sec-websocket-protocol']).toBe('audio.twilio.com');
   });
 
+  it.each(['chat', 'chat, superchat', 'javascript'])(
+    'answers 101 without echoing an offered protocol other than audio.twilio.com (%s)',
+    async (offer) => {
+      const res = await rawUpgrade(h.port, '/ws/twilio-media', { 'Sec-WebSocket-Protocol': offer });
+      expect(res.status).toBe(101);
+      expect(res.headers).not.toHaveProperty('sec-websocket-protocol');
+    },
+  );
+
   it('answers 101 without a protocol header when none is offered', async () => {
     const res = await rawUpgrade(h.port, '/ws/twilio-media');
     expect(res.status).toBe(101);
@@ -311,6 +320,11 @@ describe('media socket messages', () => {
     expect(pings).toBeGreaterThanOrEqual(2);
     expect(answering.readyState).toBe(answering.OPEN);
     expect(h.logs.events('WS_PONG_TIMEOUT').length).toBeGreaterThanOrEqual(1);
+    // Twilio's ping behaviour is undocumented: the first pong of a socket is logged at info, the rest at debug.
+    await eventually(() => h.logs.events('PONG').some((r) => r.level === 'debug'), 2000, 'a later pong at debug');
+    const pongs = h.logs.events('PONG');
+    expect(pongs.filter((r) => r.level === 'info').length).toBeGreaterThanOrEqual(1);
+    expect(pongs.filter((r) => r.level === 'info').every((r) => r.first === true)).toBe(true);
     answering.close();
     await closed(answering);
   });

@@ -60,10 +60,17 @@ export async function afterChecks(
   j.check(!(await healthy(t)), 'the gateway no longer answers /healthz');
 }
 
-/** Log bytes written while `act` ran (plus a short flush wait); undefined when the log is not visible. */
-export async function logBytesDuring(t: Target, act: () => Promise<void>, flushMs = 400): Promise<number | undefined> {
+/**
+ * Log bytes written while `act` ran; undefined when the log is not visible. A `/healthz` round trip
+ * before and after (the gateway's event loop has then caught up with what was sent) and a short
+ * flush wait keep one measurement's lines out of the next.
+ */
+export async function logBytesDuring(t: Target, act: () => Promise<void>, flushMs = 300): Promise<number | undefined> {
+  await healthy(t);
+  await new Promise((r) => setTimeout(r, flushMs));
   const before = t.logBytes();
   await act();
+  await healthy(t);
   await new Promise((r) => setTimeout(r, flushMs));
   const after = t.logBytes();
   return before === undefined || after === undefined ? undefined : after - before;

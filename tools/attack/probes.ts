@@ -119,13 +119,15 @@ export function startMessage(callSid: string, streamSid: string, customParameter
   });
 }
 
+const SILENCE = Buffer.alloc(160, 0xff).toString('base64');
+
 /** A `media` message with 20 ms of silence. */
 export function mediaMessage(streamSid: string, seq: number): string {
   return JSON.stringify({
     event: 'media',
     sequenceNumber: String(seq),
     streamSid,
-    media: { track: 'inbound', chunk: String(seq), timestamp: String(seq * 20), payload: 'f'.repeat(212) + '8=' },
+    media: { track: 'inbound', chunk: String(seq), timestamp: String(seq * 20), payload: SILENCE },
   });
 }
 

@@ -79,6 +79,7 @@ export const logAmplification: Attack = {
           }),
         ),
       );
+      j.check(call.ws.readyState !== WebSocket.OPEN, 'the call closed while DTMF was sent, so the DTMF proves nothing');
       call.ws.close(1000);
     }
     await perRequest(j, t, 'custom parameter 200 KB', k, limit, async () => {
