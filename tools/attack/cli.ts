@@ -1,5 +1,6 @@
 /**
- * `npm run attack [-- --quick] [--only a,b] [--base URL …]`: the bounded loopback attack suite.
+ * The command line of `npm run attack [-- --quick] [--only a,b] [--base URL …]` (entry: main.ts), the
+ * bounded loopback attack suite.
  * Prints one line per attack, `HELD`, `BROKE` or `SKIP`, with what it measured; exits 0 when nothing
  * broke, 1 when an attack broke something, 2 for bad arguments, 130 when interrupted.
  *
@@ -143,21 +144,4 @@ export function formatResult(r: AttackResult): string {
     ? ` — ${r.findings.slice(0, 4).join('; ')}${r.findings.length > 4 ? `; +${r.findings.length - 4} more` : ''}`
     : '';
   return `${verdict} ${r.name.padEnd(26)} ${figures}${figures ? ', ' : ''}${(r.ms / 1000).toFixed(1)} s${findings}`;
-}
-
-if (import.meta.main) {
-  const controller = new AbortController();
-  let signals = 0;
-  const onSignal = () => {
-    if (++signals > 1) process.exit(130);
-    process.stderr.write('\nattack: interrupted; stopping the gateway (Ctrl-C again to force)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.exitCode = await runAttackCli(
-    process.argv.slice(2),
-    { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) },
-    controller.signal,
-  );
 }

@@ -129,7 +129,7 @@ export const drainHeld: Attack = {
       await sleep(1000, ctx.signal);
       const t0 = performance.now();
       t.signal('SIGTERM');
-      const limit = DRAIN_WINDOW_MS + 10_000;
+      const limit = DRAIN_WINDOW_MS + ctx.limits.cutWithinMs;
       const code = await Promise.race([t.exited, sleep(limit, ctx.signal).then(() => 'still running' as const)]);
       const ms = performance.now() - t0;
       j.fig('idle sockets', sockets.filter(Boolean).length);
