@@ -56,8 +56,9 @@ export class LogLimiter {
     return false;
   }
 
-  /** Logs `event` at `level` with `fields` if the budget allows. */
+  /** Logs `event` at `level` with `fields` if the budget allows (a level that is off costs nothing). */
   log(level: 'info' | 'warn' | 'debug', event: string, fields: Record<string, unknown>): void {
+    if (!this.#logger.isLevelEnabled(level)) return;
     if (this.allow(event)) this.#logger[level](event, fields);
   }
 

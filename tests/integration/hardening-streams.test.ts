@@ -41,10 +41,18 @@ function open(h: Harness): Promise<WebSocket> {
   });
 }
 
-function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
+/** The close code, or -2 (socket then terminated) when it is still open after `withinMs`. */
+function closed(ws: WebSocket, withinMs = 5000): Promise<{ code: number; reason: string }> {
   return new Promise((resolve) => {
     if (ws.readyState === ws.CLOSED) return resolve({ code: -1, reason: '' });
-    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+    const timer = setTimeout(() => {
+      resolve({ code: -2, reason: 'still open' });
+      ws.terminate();
+    }, withinMs);
+    ws.once('close', (code, reason) => {
+      clearTimeout(timer);
+      resolve({ code, reason: reason.toString() });
+    });
   });
 }
 
