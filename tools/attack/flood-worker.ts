@@ -126,4 +126,5 @@ async function flood(s: FloodSettings): Promise<FloodCounts> {
 if (parentPort && workerData) {
   const counts = await flood(workerData as FloodSettings);
   parentPort.postMessage(counts);
+  parentPort.close();
 }

@@ -55,6 +55,8 @@ function startFlood(settings: FloodSettings): { stop(): void; done: Promise<Floo
     worker.once('error', (err) => resolve(err));
     worker.once('exit', () => resolve(new Error('the flood worker exited without a report')));
   });
+  // The worker listens for 'stop', which keeps its thread alive: end it once it has reported.
+  void done.then(() => worker.terminate());
   return { stop: () => worker.postMessage('stop'), done };
 }
 
