@@ -24,6 +24,8 @@ export class BadFrames {
   constructor(metrics: Metrics, now: () => number = () => performance.now()) {
     this.#metrics = metrics;
     this.#now = now;
+    // The first summary comes a window after the socket opened (or at its close), not at once.
+    this.#summarisedAt = now();
   }
 
   /** All bad frames so far. */

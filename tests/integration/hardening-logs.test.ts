@@ -8,6 +8,8 @@ import twilio from 'twilio';
 import { createLogger, maskNumber, MemoryTransport, LOG_STRING_MAX } from '../../server/logger.ts';
 import { LogLimiter } from '../../server/log-limit.ts';
 import { parseInbound } from '../../media/twilio/messages.ts';
+import { BadFrames } from '../../media/twilio/bad-frames.ts';
+import { createMetrics } from '../../server/metrics.ts';
 import { startGateway, eventually, type Harness } from '../helpers/gateway-harness.ts';
 import { parseConnectStream } from '../helpers/twiml.ts';
 
@@ -84,6 +86,30 @@ describe('the logger', () => {
     limiter.close();
     expect(mem.events('NOISY').map((r) => r.i)).toEqual([0, 1, 2, 50]);
     expect(mem.events('LOG_SUPPRESSED')[0]).toMatchObject({ event: 'NOISY', suppressed: 47, logged: 3 });
+  });
+});
+
+describe('the bad-frame budget of one socket', () => {
+  it('logs 10 frames one by one, then one summary a window after the socket opened, then one at close', () => {
+    let now = 50_000; // the process has been up a while: the window starts with the socket, not the process
+    const { mem, log } = (() => {
+      const m = new MemoryTransport();
+      return { mem: m, log: createLogger({ level: 'debug', format: 'json', transports: [m] }) };
+    })();
+    const bad = new BadFrames(createMetrics(), () => now);
+    for (let i = 0; i < 15; i++) bad.record(log, 'not-json', 'frame is not valid JSON');
+    expect(mem.events('WS_BAD_MESSAGE')).toHaveLength(10);
+    expect(mem.events('WS_BAD_MESSAGES_SUPPRESSED')).toEqual([]);
+    now += 10_000;
+    bad.record(log, 'binary', 'binary frame');
+    expect(mem.events('WS_BAD_MESSAGES_SUPPRESSED')[0]).toMatchObject({
+      suppressed: 6,
+      reasons: { 'not-json': 5, binary: 1 },
+      total: 16,
+    });
+    bad.record(log, 'binary', 'binary frame');
+    bad.summarise(log);
+    expect(mem.events('WS_BAD_MESSAGES_SUPPRESSED')[1]).toMatchObject({ suppressed: 1, total: 17 });
   });
 });
 
