@@ -1,30 +1,30 @@
 /**
- * The gateway process. This file owns the raw `http.Server`: WebSocket upgrades are routed here,
- * by path, before anything reaches Express — `/ws/twilio-media` goes to the media server (after
- * the Twilio signature check when an auth token is configured), every other upgrade path gets a
- * real 404 status line and a destroyed socket. Plain requests for `/ws/*` are answered here too
- * (426), so no Express route or catch-all can ever see that path.
+ * The gateway process. This file wires the raw `http.Server` (server/http-server.ts: timeouts,
+ * connection cap, malformed requests) and its `upgrade` listener (media/twilio/upgrade.ts: routed by
+ * path before anything reaches Express — `/ws/twilio-media` goes to the media server after the
+ * Twilio signature check, every other path gets a real 404 status line and a destroyed socket).
+ * Plain requests for `/ws/*` are answered here too (426), so no Express route can see that path.
  *
  * Run: `npm start` (Node 24 runs this TypeScript file directly).
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { parseConfig, ConfigError, type Config } from './config/config.ts';
 import { AgentsError, loadAgents, type Agents } from './config/agents.ts';
 import { MemoryCallEndings, type CallEndings } from './server/call-endings.ts';
 import { createLogger, type Logger } from './server/logger.ts';
 import { createApp } from './routes/app.ts';
 import { Drain } from './server/drain.ts';
-import { isValidUpgradeSignature } from './media/twilio/upgrade-signature.ts';
-import { MEDIA_PATH } from './media/twilio/stream-params.ts';
+import { LogLimiter } from './server/log-limit.ts';
+import { createHttpServer } from './server/http-server.ts';
+import type { UsedTokens } from './server/used-tokens.ts';
 import { MediaServer } from './media/twilio/media-server.ts';
 import { StreamTokens } from './media/twilio/stream-token.ts';
+import { pathOf, upgradeListener } from './media/twilio/upgrade.ts';
 import { loggingCallFactory, type CallFactory } from './media/twilio/call-handler.ts';
 import { createVoiceServices, voiceCallFactory } from './media/voice/services.ts';
 import { providerStatus } from './media/providers/status.ts';
 import { preflightOnStart } from './media/providers/preflight-on-start.ts';
-import { PENDING_STREAM_WINDOW_MS } from './server/drain.ts';
 import { createMetrics, type Metrics } from './server/metrics.ts';
 import { openStore, type CallStore } from './server/store/store.ts';
 import { gatewayEndings } from './server/store/endings.ts';
@@ -63,13 +63,27 @@ export interface GatewayOptions {
   store?: CallStore;
   /** Live call changes for the console (default: a feed nobody publishes to). */
   feed?: CallFeed;
+  /**
+   * Where stream-token and one-stream-per-call uses are recorded; default: this process's memory
+   * (tokens issued before the process started are then refused). A durable store shared by every
+   * instance (the call database) makes single use hold across restarts and instances.
+   */
+  usedTokens?: UsedTokens;
 }
 
 /** Wires config, logger, Express, the media server and the drain around one http.Server. */
 export function createGateway(config: Config, logger: Logger, opts: GatewayOptions = {}): Gateway {
   const startedAt = new Date();
-  const tokens = new StreamTokens({ secret: config.twilioAuthToken });
   const metrics = opts.metrics ?? createMetrics();
+  const limiter = new LogLimiter(logger);
+  const tokens = new StreamTokens({
+    secret: config.twilioAuthToken,
+    windowMs: config.streamStartWindowMs,
+    maxPending: config.streamTokensMaxPending,
+    maxSkewMs: config.streamTokenMaxSkewMs,
+    ...(opts.usedTokens ? { used: opts.usedTokens } : {}),
+    onPendingChange: (n) => metrics.streamTokensPending.set(n),
+  });
   const media = new MediaServer({
     logger,
     tokens,
@@ -77,13 +91,16 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
     metrics,
     maxPayload: config.wsMaxPayloadBytes,
     pingIntervalMs: config.wsPingIntervalMs,
+    startTimeoutMs: config.wsStartTimeoutMs,
   });
 
   const drain: Drain = new Drain({
     logger,
     timeoutMs: config.drainTimeoutMs,
+    activeCalls: () => media.activeCalls,
     openSockets: () => media.openSockets,
-    pendingStreams: () => tokens.pendingSince(PENDING_STREAM_WINDOW_MS),
+    pendingStreams: () => tokens.pending,
+    pendingHoldMs: config.streamStartWindowMs,
     closeAllSockets: (code, reason) => media.closeAll(code, reason),
     shutdown: () => close(),
     exit: opts.exit ?? ((code) => process.exit(code)),
@@ -102,8 +119,15 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
     isDraining: () => drain.draining,
     startedAt,
     api: web?.router,
+    limiter,
   });
-  const server = http.createServer((req, res) => {
+  const limits = {
+    headersTimeoutMs: config.httpHeadersTimeoutMs,
+    requestTimeoutMs: config.httpRequestTimeoutMs,
+    keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+    maxConnections: config.maxConnections,
+  };
+  const server = createHttpServer({ limits, logger, limiter, metrics }, (req, res) => {
     if (pathOf(req.url).startsWith('/ws/')) {
       res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade' });
       res.end('WebSocket endpoint: send an upgrade request');
@@ -111,33 +135,16 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
     }
     app(req, res);
   });
-  // Longer than common load-balancer idle timeouts (60 s), so the LB never reuses a socket we closed.
-  server.keepAliveTimeout = 65_000;
-  server.on('upgrade', (req, socket, head) => routeUpgrade(req, socket, head));
-  server.on('clientError', (err, socket) => {
-    logger.debug('HTTP_CLIENT_ERROR', { error: err.message });
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
-
-  function routeUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', (err) => logger.debug('WS_UPGRADE_SOCKET_ERROR', { error: err.message }));
-    const path = pathOf(req.url);
-    if (path !== MEDIA_PATH && path !== `${MEDIA_PATH}/`) {
-      logger.warn('WS_UPGRADE_REJECTED', { code: 'WS_PATH_UNKNOWN', path: path.slice(0, 200), status: 404 });
-      return refuseUpgrade(socket, 404, 'Not Found');
-    }
-    if (config.twilioAuthToken && !isValidUpgradeSignature(config.twilioAuthToken, req, config.publicBaseUrl)) {
-      logger.warn('WS_UPGRADE_REJECTED', {
-        code: 'WS_SIGNATURE_INVALID',
-        status: 403,
-        signed: typeof req.headers['x-twilio-signature'] === 'string',
-        host: req.headers.host,
-      });
-      return refuseUpgrade(socket, 403, 'Forbidden');
-    }
-    media.handleUpgrade(req, socket, head);
-  }
+  server.on(
+    'upgrade',
+    upgradeListener({
+      logger,
+      limiter,
+      authToken: config.twilioAuthToken,
+      publicBaseUrl: config.publicBaseUrl,
+      media,
+    }),
+  );
 
   let closed = false;
   const close = async (): Promise<void> => {
@@ -145,6 +152,8 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
     closed = true;
     web?.live.close();
     media.close();
+    tokens.close();
+    limiter.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -178,23 +187,6 @@ function consoleAndApi(config: Config, logger: Logger, store: CallStore, feed: C
   return { router, live: pages.live };
 }
 
-/** Writes a real HTTP status line on a socket that will not be upgraded, then closes it. */
-function refuseUpgrade(socket: Duplex, status: number, text: string): void {
-  if (!socket.writable) return void socket.destroy();
-  const body = `${text}\n`;
-  socket.once('finish', () => socket.destroy());
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
-}
-
-function pathOf(url: string | undefined): string {
-  const raw = url ?? '/';
-  const q = raw.indexOf('?');
-  return q === -1 ? raw : raw.slice(0, q);
-}
-
 /** Entry point of `npm start`. */
 async function main(): Promise<void> {
   let config: Config;
@@ -220,8 +212,15 @@ async function main(): Promise<void> {
   const logger = createLogger({
     level: config.logLevel,
     format: config.logFormat,
-    secrets: [config.twilioAuthToken, config.voice.openaiApiKey, config.consoleToken, config.webhookSecret],
+    secrets: [
+      config.twilioAuthToken,
+      config.voice.openaiApiKey,
+      config.metricsToken,
+      config.consoleToken,
+      config.webhookSecret,
+    ],
     defaultMeta: { deployId: config.deployId },
+    maskNumbers: config.logCallerNumbers !== 'full',
   });
 
   // If whatever reads our stdout goes away (a log shipper died, `| head`), writes fail with EPIPE.
@@ -282,6 +281,8 @@ async function main(): Promise<void> {
     endings,
     store,
     feed,
+    // Single use of stream tokens holds across restarts and instances: the uses are in the call store.
+    usedTokens: { durable: true, consume: (id, expiresAt) => store.tokens.consumeToken(id, expiresAt) },
     callFactory: voiceCallFactory(voice.services, { metrics, agents }),
     exit: (code) => {
       // Provider channels are released and buffered call records written before leaving; a stuck
@@ -322,6 +323,12 @@ async function main(): Promise<void> {
   if (!config.twilioAuthToken) {
     logger.warn('TWILIO_SIGNATURES_NOT_ENFORCED', {
       detail: 'TWILIO_AUTH_TOKEN is not set: webhook and media-socket signatures are not checked',
+    });
+  } else {
+    logger.info('STREAM_TOKENS_PROCESS_LOCAL', {
+      detail:
+        'stream-token use is recorded in this process only: tokens issued before it started are refused, ' +
+        'and another instance cannot see a token used here',
     });
   }
   for (const p of providerStatus(config.voice)) {

@@ -179,6 +179,22 @@ const schema = z.object({
   BODY_LIMIT_BYTES: wholeNumber('bytes').pipe(z.number().min(1024, 'expected at least 1024')).default(65_536),
   WS_PING_INTERVAL_MS: wholeNumber('milliseconds').pipe(z.number().min(100, 'expected at least 100')).default(15_000),
   WS_MAX_PAYLOAD_BYTES: wholeNumber('bytes').pipe(z.number().min(4096, 'expected at least 4096')).default(262_144),
+  WS_START_TIMEOUT_MS: wholeNumber('milliseconds').pipe(z.number().min(1000, 'expected at least 1000')).default(10_000),
+  STREAM_START_WINDOW_MS: wholeNumber('milliseconds')
+    .pipe(z.number().min(1000, 'expected at least 1000'))
+    .default(60_000),
+  STREAM_TOKENS_MAX_PENDING: wholeNumber('tokens').pipe(z.number().min(1, 'expected at least 1')).default(10_000),
+  STREAM_TOKEN_MAX_SKEW_MS: wholeNumber('milliseconds').default(5000),
+  HTTP_HEADERS_TIMEOUT_MS: wholeNumber('milliseconds')
+    .pipe(z.number().min(1000, 'expected at least 1000'))
+    .default(5000),
+  HTTP_REQUEST_TIMEOUT_MS: wholeNumber('milliseconds')
+    .pipe(z.number().min(1000, 'expected at least 1000'))
+    .default(10_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: wholeNumber('milliseconds').default(65_000),
+  MAX_CONNECTIONS: wholeNumber('connections').pipe(z.number().min(10, 'expected at least 10')).default(2000),
+  METRICS_TOKEN: z.string().trim().min(16, 'expected at least 16 characters').optional(),
+  LOG_CALLER_NUMBERS: z.enum(['masked', 'full']).default('masked'),
 
   BARGE_IN: boolean.default(true),
   BARGE_IN_MIN_MS: wholeNumber('milliseconds').default(200),
@@ -328,6 +344,23 @@ export interface Config {
   readonly preflightOnStart: boolean;
   /** RECORD_CALLS (default false): a stereo WAV per call in DATA_DIR/recordings (caller left, agent right). */
   readonly recordCalls: boolean;
+  /** A media socket must send an acceptable `start` within this long or it is closed (1008). */
+  readonly wsStartTimeoutMs: number;
+  /** How long a stream token handed out in TwiML stays usable (and holds a drain). */
+  readonly streamStartWindowMs: number;
+  /** Most stream tokens waiting for their socket; the oldest are forgotten beyond it. */
+  readonly streamTokensMaxPending: number;
+  /** How far in the future a token's issue time may be (clocks of other instances). */
+  readonly streamTokenMaxSkewMs: number;
+  readonly httpHeadersTimeoutMs: number;
+  readonly httpRequestTimeoutMs: number;
+  readonly httpKeepAliveTimeoutMs: number;
+  /** Cap on open TCP connections (HTTP and media sockets); further ones are dropped at once. */
+  readonly maxConnections: number;
+  /** When set, `/metrics` needs `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined;
+  /** `masked` (default): caller and called numbers are masked in logs; `full` keeps them. */
+  readonly logCallerNumbers: 'masked' | 'full';
   readonly voice: VoiceConfig;
   readonly store: StoreConfig;
 }
@@ -445,12 +478,25 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
 
 /** Rules between variables, checked on the raw input so they are listed with every other problem. */
 function crossFieldProblems(input: Readonly<Record<string, string>>): string[] {
+  const out: string[] = [];
   const v2 = input['STT_API']?.trim().toLowerCase() === 'v2';
-  if (v2 && !input['GOOGLE_CLOUD_PROJECT'] && !input['GOOGLE_STT_EMULATOR_HOST'])
-    return [
+  if (v2 && !input['GOOGLE_CLOUD_PROJECT'] && !input['GOOGLE_STT_EMULATOR_HOST']) {
+    out.push(
       'GOOGLE_CLOUD_PROJECT: required when STT_API=v2 (the recognizer path names the project), unless GOOGLE_STT_EMULATOR_HOST is set',
-    ];
-  return [];
+    );
+  }
+  if (input['TWILIO_AUTH_TOKEN'] !== undefined && input['PUBLIC_BASE_URL'] === undefined) {
+    out.push(
+      'PUBLIC_BASE_URL: required when TWILIO_AUTH_TOKEN is set (signatures are checked against this public ' +
+        'origin, never against Host or X-Forwarded-* headers)',
+    );
+  }
+  const headers = Number(input['HTTP_HEADERS_TIMEOUT_MS'] ?? 5000);
+  const request = Number(input['HTTP_REQUEST_TIMEOUT_MS'] ?? 10_000);
+  if (Number.isFinite(headers) && Number.isFinite(request) && request < headers) {
+    out.push(`HTTP_REQUEST_TIMEOUT_MS: expected at least HTTP_HEADERS_TIMEOUT_MS (${headers})`);
+  }
+  return out;
 }
 
 /** Secrets are never echoed back, not even in a config error. */
@@ -480,6 +526,16 @@ function toConfig(e: Env): Config {
     fallbackNumber: e.FALLBACK_NUMBER,
     preflightOnStart: e.PREFLIGHT_ON_START,
     recordCalls: e.RECORD_CALLS,
+    wsStartTimeoutMs: e.WS_START_TIMEOUT_MS,
+    streamStartWindowMs: e.STREAM_START_WINDOW_MS,
+    streamTokensMaxPending: e.STREAM_TOKENS_MAX_PENDING,
+    streamTokenMaxSkewMs: e.STREAM_TOKEN_MAX_SKEW_MS,
+    httpHeadersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    httpKeepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: e.MAX_CONNECTIONS,
+    metricsToken: e.METRICS_TOKEN,
+    logCallerNumbers: e.LOG_CALLER_NUMBERS,
     voice: {
       bargeIn: e.BARGE_IN,
       bargeInMinMs: e.BARGE_IN_MIN_MS,

@@ -1,7 +1,10 @@
 /**
- * The Express application: plain HTTP only (webhooks, health, version). WebSocket upgrades never
- * reach it — gateway.ts routes them on the raw http.Server — and it has no route for `/ws/*`.
+ * The Express application: plain HTTP only (webhooks, health, version, metrics). WebSocket upgrades
+ * never reach it — gateway.ts routes them on the raw http.Server — and it has no route for `/ws/*`.
+ * Signatures are validated against PUBLIC_BASE_URL whenever a Twilio auth token is set (the config
+ * refuses one without the other), so no request header can change what is validated.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import twilio from 'twilio';
@@ -20,6 +23,7 @@ import { SealedTokens } from '../server/sealed-token.ts';
 import type { CallEndings } from '../server/call-endings.ts';
 import { callStatus } from './call-status.ts';
 import type { Metrics } from '../server/metrics.ts';
+import type { LogLimiter } from '../server/log-limit.ts';
 
 /** What the application needs from the process around it. */
 export interface AppDeps {
@@ -34,6 +38,8 @@ export interface AppDeps {
   startedAt: Date;
   /** The read API over the call store (routes/api.ts), mounted when the gateway has a store. */
   api?: RequestHandler;
+  /** Budget for log lines strangers can trigger (unsigned requests, bad bodies, metrics probes). */
+  limiter: LogLimiter;
 }
 
 /** Builds the Express app. */
@@ -44,7 +50,12 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('trust proxy', config.trustProxy);
 
   app.use(healthRoutes({ isDraining: deps.isDraining, deployId: config.deployId, startedAt: deps.startedAt }));
-  app.get('/metrics', async (_req, res, next) => {
+  app.get('/metrics', async (req, res, next) => {
+    if (config.metricsToken && !bearerMatches(req.get('authorization'), config.metricsToken)) {
+      deps.limiter.log('warn', 'METRICS_UNAUTHORIZED', { code: 'METRICS_UNAUTHORIZED', status: 401 });
+      res.status(401).set('WWW-Authenticate', 'Bearer').type('text/plain').send('unauthorized');
+      return;
+    }
     try {
       res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
     } catch (err) {
@@ -57,6 +68,7 @@ export function createApp(deps: AppDeps): express.Express {
     '/webhook/stream_status',
     streamStatus({
       logger,
+      limiter: deps.limiter,
       authToken: config.twilioAuthToken,
       bodyLimitBytes: config.bodyLimitBytes,
       urlOf: (req) => webhookUrl(req, config.publicBaseUrl),
@@ -72,12 +84,18 @@ export function createApp(deps: AppDeps): express.Express {
     express.json({ limit: config.bodyLimitBytes, verify: keepRaw }),
   );
 
-  const signed = requireSignature(config, logger);
+  const signed = requireSignature(config, deps.limiter);
   app.all(
     '/webhook/incoming_call',
     onlyGetPost,
     signed,
-    incomingCall({ publicBaseUrl: config.publicBaseUrl, tokens: deps.tokens, logger, agents: deps.agents }),
+    incomingCall({
+      publicBaseUrl: config.publicBaseUrl,
+      tokens: deps.tokens,
+      logger,
+      agents: deps.agents,
+      limiter: deps.limiter,
+    }),
   );
   const whisper = new SealedTokens(config.twilioAuthToken ?? config.webhookSecret, 'transfer whisper');
   const sayVoice = config.twilioSayVoice;
@@ -101,8 +119,16 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((req: Request, res: Response) => {
     res.status(404).type('text/plain').send('not found');
   });
-  app.use(errorHandler(logger, config.twilioSayVoice));
+  app.use(errorHandler(logger, deps.limiter, config.twilioSayVoice));
   return app;
+}
+
+/** `Authorization: Bearer <token>` with exactly `token`, compared in constant time. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer (.+)$/.exec(header ?? '');
+  if (!m) return false;
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(m[1]!), digest(token));
 }
 
 const onlyGetPost: RequestHandler = (req, res, next) => {
@@ -110,18 +136,20 @@ const onlyGetPost: RequestHandler = (req, res, next) => {
   res.status(405).set('Allow', 'GET, POST').type('text/plain').send('method not allowed');
 };
 
-/** 403 unless the request is signed by Twilio; a no-op when no auth token is configured. */
-function requireSignature(config: Config, logger: Logger): RequestHandler {
+/**
+ * 403 unless the request is signed by Twilio for PUBLIC_BASE_URL + path; a no-op when no auth token
+ * is configured. Refusals are logged briefly and within the limiter's budget.
+ */
+function requireSignature(config: Config, limiter: LogLimiter): RequestHandler {
   const token = config.twilioAuthToken;
   if (!token) return (_req, _res, next) => next();
   return (req, res, next) => {
     const url = webhookUrl(req, config.publicBaseUrl);
     if (isValidWebhookSignature(token, req as RequestWithRawBody, url)) return next();
-    logger.warn('WEBHOOK_SIGNATURE_INVALID', {
+    limiter.log('warn', 'WEBHOOK_SIGNATURE_INVALID', {
       code: 'TWILIO_SIGNATURE_INVALID',
       path: req.path,
       signed: !!req.get('x-twilio-signature'),
-      url,
     });
     res.status(403).type('text/plain').send('invalid Twilio signature');
   };
@@ -140,20 +168,37 @@ const CLIENT_ERRORS: Record<string, { status: number; code: keyof typeof ERRORS 
 };
 
 /**
+ * A body that could not be decompressed or decoded (zlib errors from `Content-Encoding`, bad bytes):
+ * body-parser marks those as the client's fault (`expose`, a 4xx status) without a `type`.
+ */
+function undecodable(err: unknown): { status: number; code: keyof typeof ERRORS } | undefined {
+  const e = err as { status?: unknown; expose?: unknown };
+  if (e?.expose === true && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    return { status: e.status === 413 ? 413 : 400, code: e.status === 413 ? 'HTTP_BODY_TOO_LARGE' : 'HTTP_BAD_BODY' };
+  }
+  return undefined;
+}
+
+/**
  * The one error handler. Client mistakes get their 4xx with a short text. Anything unexpected is
  * logged with a code; a Twilio webhook still gets an answer Twilio can use (TwiML that apologises
  * and hangs up, or 204 for telemetry), never a 500 or a stack trace.
  */
-function errorHandler(logger: Logger, sayVoice: string) {
+function errorHandler(logger: Logger, limiter: LogLimiter, sayVoice: string) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const type = (err as { type?: unknown })?.type;
-    const known = typeof type === 'string' ? CLIENT_ERRORS[type] : undefined;
+    const known = (typeof type === 'string' ? CLIENT_ERRORS[type] : undefined) ?? undecodable(err);
     if (res.headersSent) {
       logger.error('HTTP_ERROR_AFTER_HEADERS', { code: 'HTTP_INTERNAL', path: req.path, error: String(err) });
       return;
     }
     if (known) {
-      logger.warn('HTTP_BAD_REQUEST', { code: known.code, path: req.path, status: known.status, reason: type });
+      limiter.log('warn', 'HTTP_BAD_REQUEST', {
+        code: known.code,
+        path: req.path,
+        status: known.status,
+        reason: typeof type === 'string' ? type : (err as { code?: string }).code,
+      });
       res.status(known.status).type('text/plain').send(ERRORS[known.code].summary);
       return;
     }

@@ -5,11 +5,16 @@
  * Twilio drops query strings from stream URLs. The agent is chosen here from the number the caller
  * dialled (`To`); it travels to the socket as a `<Parameter>` bound into the token, with the
  * caller's numbers, so the socket cannot be pointed at another agent.
+ *
+ * Twilio may request this webhook more than once for one call (a retry after a timeout); each answer
+ * carries a fresh token, and whichever stream starts first is the call's only one (stream-token.ts).
+ * Caller numbers reach the log masked unless LOG_CALLER_NUMBERS=full (the logger masks them).
  */
 import type { Request, Response } from 'express';
 import twilio from 'twilio';
 import type { Logger } from '../server/logger.ts';
 import type { Agents } from '../config/agents.ts';
+import type { LogLimiter } from '../server/log-limit.ts';
 import { boundParams, MEDIA_PATH, STREAM_PARAMS } from '../media/twilio/stream-params.ts';
 import type { StreamTokens } from '../media/twilio/stream-token.ts';
 import { publicBase, webhookParams } from './webhook-request.ts';
@@ -20,6 +25,7 @@ export interface IncomingCallDeps {
   tokens: StreamTokens;
   logger: Logger;
   agents: Agents;
+  limiter: LogLimiter;
 }
 
 /** A phone number or Twilio client id as it may go into a `<Parameter>`: short and printable, else dropped. */
@@ -27,17 +33,29 @@ function numberParam(v: string | undefined): string | undefined {
   return v && /^[+\w:@.-]{1,64}$/.test(v) ? v : undefined;
 }
 
+/** Longest CallSid accepted (Twilio's are 34 characters); the SID is echoed into the TwiML. */
+const CALL_SID_MAX = 64;
+
 /** Handler for `POST` (and `GET`) `/webhook/incoming_call`. */
 export function incomingCall(deps: IncomingCallDeps) {
   return (req: Request, res: Response): void => {
     const base = publicBase(req, deps.publicBaseUrl);
     if (!base) {
-      deps.logger.warn('INCOMING_CALL_BAD_HOST', { code: 'HTTP_BAD_BODY', host: req.get('host') });
-      res.status(400).type('text/plain').send('bad Host header');
+      deps.limiter.log('warn', 'INCOMING_CALL_BAD_HOST', {
+        code: 'HTTP_BAD_BODY',
+        host: req.get('host'),
+        proto: req.get('x-forwarded-proto'),
+      });
+      res.status(400).type('text/plain').send('bad Host header or forwarded scheme');
       return;
     }
     const params = webhookParams(req);
     const callSid = params.CallSid ?? '';
+    if (callSid.length > CALL_SID_MAX) {
+      deps.limiter.log('warn', 'INCOMING_CALL_BAD_SID', { code: 'HTTP_BAD_BODY', length: callSid.length });
+      res.status(400).type('text/plain').send('bad CallSid');
+      return;
+    }
     const host = new URL(base).host;
 
     const response = new twilio.twiml.VoiceResponse();

@@ -2,11 +2,14 @@
  * `stream_status`: Twilio's Media Streams status callback. Twilio treats any non-2xx answer as a
  * failed callback (the 15000-series warnings), so this route answers 204 to everything —
  * form posts, JSON, empty or malformed bodies, wrong content types, bodies over the limit — and
- * never runs a body parser that could throw. A bad signature is worth a warning, not a status.
+ * never runs a body parser that could throw. A bad signature is worth a warning, not a status:
+ * when a Twilio auth token is set, an unsigned or forged callback gets one brief line (within the
+ * limiter's budget) and its fields are not logged at all.
  */
 import type { Request, Response } from 'express';
 import twilio from 'twilio';
 import type { Logger } from '../server/logger.ts';
+import type { LogLimiter } from '../server/log-limit.ts';
 
 /** Headers that keep any cache between Twilio and us from replaying an answer. */
 export const NO_CACHE_HEADERS = {
@@ -17,6 +20,7 @@ export const NO_CACHE_HEADERS = {
 /** What the route needs. */
 export interface StreamStatusDeps {
   logger: Logger;
+  limiter: LogLimiter;
   authToken: string | undefined;
   bodyLimitBytes: number;
   /** The public URL Twilio signed for this request. */
@@ -29,6 +33,7 @@ export function streamStatus(deps: StreamStatusDeps) {
     readCapped(req, deps.bodyLimitBytes, (raw, truncated) => {
       try {
         const fields = req.method === 'GET' ? flatten(req.query) : parseBody(raw, req.get('content-type'));
+        if (deps.authToken && !signedByTwilio(deps, req, raw, fields)) return;
         deps.logger.info('STREAM_STATUS', {
           streamEvent: fields.StreamEvent,
           streamSid: fields.StreamSid,
@@ -37,9 +42,8 @@ export function streamStatus(deps: StreamStatusDeps) {
           twilioTimestamp: fields.Timestamp,
           ...(truncated ? { truncated: true } : {}),
         });
-        if (deps.authToken) checkSignature(deps, req, raw, fields);
       } catch (err) {
-        deps.logger.warn('STREAM_STATUS_UNREADABLE', { code: 'HTTP_BAD_BODY', error: String(err) });
+        deps.limiter.log('warn', 'STREAM_STATUS_UNREADABLE', { code: 'HTTP_BAD_BODY', error: String(err) });
       } finally {
         if (!res.headersSent) res.status(204).set(NO_CACHE_HEADERS).end();
       }
@@ -47,7 +51,8 @@ export function streamStatus(deps: StreamStatusDeps) {
   };
 }
 
-function checkSignature(deps: StreamStatusDeps, req: Request, raw: string, fields: Record<string, string>): void {
+/** True when the callback carries Twilio's signature; otherwise one brief, rate-limited warning. */
+function signedByTwilio(deps: StreamStatusDeps, req: Request, raw: string, fields: Record<string, string>): boolean {
   const signature = req.get('x-twilio-signature');
   const url = deps.urlOf(req);
   const valid =
@@ -56,12 +61,12 @@ function checkSignature(deps: StreamStatusDeps, req: Request, raw: string, field
       ? twilio.validateRequestWithBody(deps.authToken!, signature, url, raw)
       : twilio.validateRequest(deps.authToken!, signature, url, req.method === 'GET' ? {} : fields));
   if (!valid) {
-    deps.logger.warn('STREAM_STATUS_SIGNATURE_INVALID', {
+    deps.limiter.log('warn', 'STREAM_STATUS_SIGNATURE_INVALID', {
       code: 'TWILIO_SIGNATURE_INVALID',
       signed: !!signature,
-      streamSid: fields.StreamSid,
     });
   }
+  return valid;
 }
 
 /** Reads at most `limit` bytes of the body and discards the rest, so no body can make it fail. */
@@ -109,7 +114,7 @@ function flatten(source: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (typeof source !== 'object' || source === null || Array.isArray(source)) return out;
   for (const [k, v] of Object.entries(source)) {
-    if (typeof v === 'string') out[k] = v.slice(0, 2000);
+    if (typeof v === 'string') out[k] = v;
     else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
   }
   return out;

@@ -7,12 +7,18 @@ import type { Request } from 'express';
 /** A host[:port] as it may appear in a Host header; anything else is refused. */
 const HOST = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
 
-/** `PUBLIC_BASE_URL`, or scheme and host of the request as the caller saw them (trust proxy applies). */
+/**
+ * `PUBLIC_BASE_URL`, or (local development, no auth token) scheme and host of the request as the
+ * caller saw them: X-Forwarded-* count only from TRUST_PROXY peers (Express's trust proxy), and only
+ * `http`/`https` with a plain host name are accepted, so nothing else can reach the TwiML.
+ */
 export function publicBase(req: Request, publicBaseUrl: string | undefined): string | undefined {
   if (publicBaseUrl) return publicBaseUrl;
   const host = req.host;
   if (!host || !HOST.test(host)) return undefined;
-  return `${req.protocol}://${host}`;
+  const scheme = req.protocol;
+  if (scheme !== 'http' && scheme !== 'https') return undefined;
+  return `${scheme}://${host}`;
 }
 
 /** Flat string parameters of the webhook; repeated or nested values are ignored. */

@@ -6,22 +6,27 @@
  * when the drain timeout passes, after closing the remaining sockets with a logged reason.
  * A second signal exits at once.
  *
+ * Only calls hold a drain: a socket that never sent `start` does not, and TwiML hand-outs whose
+ * socket has not come hold it for at most `pendingHoldMs` after the signal (the stream-start
+ * window), so neither idle sockets nor a trickle of webhooks can keep the process alive.
+ *
  *   running ──signal──► draining ──(no calls | timeout)──► stopped (exit 0)
  *                          └──second signal──► exit 1
  */
 import type { Logger } from './logger.ts';
 
-/** How long a freshly issued stream token holds the drain open, waiting for its socket. */
-export const PENDING_STREAM_WINDOW_MS = 15_000;
-
 /** What the drain controls. */
 export interface DrainDeps {
   logger: Logger;
   timeoutMs: number;
-  /** Open media sockets. */
+  /** Calls in progress (sockets with a started or starting call). */
+  activeCalls: () => number;
+  /** Open media sockets, calls or not (for the log). */
   openSockets: () => number;
-  /** TwiML handed out recently whose socket has not connected yet. */
+  /** TwiML handed out recently whose socket has not started yet. */
   pendingStreams: () => number;
+  /** How long after the signal pending hand-outs may still hold the drain. */
+  pendingHoldMs: number;
   closeAllSockets: (code: number, reason: string) => void;
   /** Stops accepting connections and releases the server. */
   shutdown: () => Promise<void>;
@@ -65,6 +70,7 @@ export class Drain {
     this.#draining = true;
     this.#deps.logger.info('DRAIN_START', {
       signal,
+      activeCalls: this.#deps.activeCalls(),
       openSockets: this.#deps.openSockets(),
       pendingStreams: this.#deps.pendingStreams(),
       timeoutMs: this.#deps.timeoutMs,
@@ -73,15 +79,22 @@ export class Drain {
   }
 
   async #run(): Promise<void> {
-    const deadline = Date.now() + this.#deps.timeoutMs;
+    const started = Date.now();
+    const deadline = started + this.#deps.timeoutMs;
+    const pendingUntil = started + this.#deps.pendingHoldMs;
     const pollMs = this.#deps.pollMs ?? 200;
     while (Date.now() < deadline) {
-      if (this.#deps.openSockets() === 0 && this.#deps.pendingStreams() === 0) return this.#finish('idle');
+      const pending = Date.now() < pendingUntil ? this.#deps.pendingStreams() : 0;
+      if (this.#deps.activeCalls() === 0 && pending === 0) return this.#finish('idle');
       await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
     }
     const open = this.#deps.openSockets();
     if (open > 0) {
-      this.#deps.logger.warn('DRAIN_TIMEOUT', { code: 'WS_DRAIN_TIMEOUT', openSockets: open });
+      this.#deps.logger.warn('DRAIN_TIMEOUT', {
+        code: 'WS_DRAIN_TIMEOUT',
+        activeCalls: this.#deps.activeCalls(),
+        openSockets: open,
+      });
       this.#deps.closeAllSockets(1001, 'gateway shutting down');
       // Give the close handshakes a moment so each call logs its own WS_CLOSED.
       const until = Date.now() + 1000;

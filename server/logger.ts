@@ -3,6 +3,11 @@
  * (`WS_START`, `STREAM_STATUS`…) and the values travel as fields. Child loggers carry
  * callSid/streamSid. Secrets are scrubbed twice: by field name and by known secret values,
  * so an auth token pasted into an error message still never reaches the log.
+ *
+ * Nothing a client sends can make a record big: every string is cut to {@link LOG_STRING_MAX}
+ * characters (its original length is appended), keys, arrays, objects and nesting are capped
+ * too. Phone numbers in fields named like Twilio's (`from`, `to`, `caller`, `called`…) are
+ * masked unless the logger is told to keep them.
  */
 import winston from 'winston';
 import Transport from 'winston-transport';
@@ -14,6 +19,17 @@ export type Logger = winston.Logger;
 const SECRET_FIELD = /(^|_|-)(token|secret|password|authorization|api[-_]?key|signature)$/i;
 const REDACTED = '[redacted]';
 
+/** Longest string logged as is; longer ones are cut and get `…[N chars]` (N the original length). */
+export const LOG_STRING_MAX = 256;
+/** Stack traces are worth more room. */
+const STACK_MAX = 4096;
+const KEY_MAX = 64;
+const ITEMS_MAX = 50;
+const DEPTH_MAX = 4;
+
+/** Field names that carry phone numbers in Twilio's parameters and our logs. */
+const NUMBER_FIELD = /^(from|to|caller|called|forwardedFrom|callerNumber|calledNumber)$/i;
+
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
   level: string;
@@ -24,12 +40,15 @@ export interface LoggerOptions {
   transports?: winston.transport[];
   /** Fields put on every record. */
   defaultMeta?: Record<string, unknown>;
+  /** Mask phone numbers in number fields (default true; `LOG_CALLER_NUMBERS=full` turns it off). */
+  maskNumbers?: boolean;
 }
 
 /** Builds the process logger. JSON lines by default, readable lines with format 'pretty'. */
 export function createLogger(opts: LoggerOptions): Logger {
   const secrets = (opts.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= 4);
-  const redact = winston.format((info) => scrubRecord(info, secrets))();
+  const scrub: Scrub = { secrets, maskNumbers: opts.maskNumbers ?? true };
+  const redact = winston.format((info) => scrubRecord(info, scrub))();
   const shape =
     opts.format === 'pretty'
       ? winston.format.combine(winston.format.timestamp(), winston.format.printf(prettyLine))
@@ -51,23 +70,42 @@ function prettyLine(info: winston.Logform.TransformableInfo): string {
   return `${String(timestamp)} ${level.toUpperCase().padEnd(5)} ${String(message)}${rest ? ' ' + rest : ''}`;
 }
 
-function scrubRecord(info: winston.Logform.TransformableInfo, secrets: string[]) {
+interface Scrub {
+  secrets: string[];
+  maskNumbers: boolean;
+}
+
+function scrubRecord(info: winston.Logform.TransformableInfo, scrub: Scrub) {
   for (const key of Object.keys(info)) {
     if (key === 'level' || key === 'message') continue;
-    info[key] = scrubValue(key, info[key], secrets, 0);
+    const value = info[key];
+    if (key.length > KEY_MAX) {
+      delete info[key];
+      info[cut(key, KEY_MAX)] = scrubValue(key, value, scrub, 0);
+    } else info[key] = scrubValue(key, value, scrub, 0);
   }
-  if (typeof info.message === 'string') info.message = scrubString(info.message, secrets);
+  if (typeof info.message === 'string') info.message = cut(scrubString(info.message, scrub.secrets), LOG_STRING_MAX);
   return info;
 }
 
-function scrubValue(key: string, value: unknown, secrets: string[], depth: number): unknown {
+function scrubValue(key: string, value: unknown, scrub: Scrub, depth: number): unknown {
   if (SECRET_FIELD.test(key)) return REDACTED;
-  if (typeof value === 'string') return scrubString(value, secrets);
-  if (value instanceof Error) return scrubString(value.message, secrets);
-  if (depth > 4 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => scrubValue('', v, secrets, depth + 1));
+  if (typeof value === 'string') {
+    const clean = cut(scrubString(value, scrub.secrets), key === 'stack' ? STACK_MAX : LOG_STRING_MAX);
+    return scrub.maskNumbers && NUMBER_FIELD.test(key) ? maskNumber(clean) : clean;
+  }
+  if (value instanceof Error) return cut(scrubString(value.message, scrub.secrets), LOG_STRING_MAX);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= DEPTH_MAX) return '[nested too deep]';
+  if (Array.isArray(value)) {
+    const items = value.slice(0, ITEMS_MAX).map((v) => scrubValue('', v, scrub, depth + 1));
+    if (value.length > ITEMS_MAX) items.push(`…[${value.length} items]`);
+    return items;
+  }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = scrubValue(k, v, secrets, depth + 1);
+  const entries = Object.entries(value);
+  for (const [k, v] of entries.slice(0, ITEMS_MAX)) out[cut(k, KEY_MAX)] = scrubValue(k, v, scrub, depth + 1);
+  if (entries.length > ITEMS_MAX) out['…'] = `[${entries.length} keys]`;
   return out;
 }
 
@@ -75,6 +113,21 @@ function scrubString(s: string, secrets: string[]): string {
   let out = s;
   for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   return out;
+}
+
+/** `s` itself when short enough, else its first `max` characters and `…[N chars]`. */
+function cut(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max)}…[${s.length} chars]`;
+}
+
+/**
+ * A phone number with all but its first four and last two characters replaced by `*`
+ * (`+972501234567` → `+972*******67`): enough to tell calls apart, not enough to call back.
+ * Values of six characters or fewer are masked whole.
+ */
+export function maskNumber(value: string): string {
+  if (value.length <= 6) return '*'.repeat(value.length);
+  return value.slice(0, 4) + '*'.repeat(value.length - 6) + value.slice(-2);
 }
 
 /** A record as captured by {@link MemoryTransport}. */

@@ -35,6 +35,14 @@ export interface Metrics {
   /** CPU time spent handling inbound media frames (parse, decode, VAD, STT write). */
   readonly frameSeconds: client.Counter<string>;
   readonly turnOverhead: client.Histogram<string>;
+  /** Stream tokens handed out in TwiML whose socket has not started yet (bounded, swept). */
+  readonly streamTokensPending: client.Gauge<string>;
+  /** Media-socket messages ignored, by reason (not-json, bad-shape, …), including those not logged. */
+  readonly wsBadMessages: client.Counter<'reason'>;
+  /** Media sockets closed before becoming a call, by reason (start-timeout, token, duplicate). */
+  readonly wsRefused: client.Counter<'reason'>;
+  /** TCP connections dropped at once because MAX_CONNECTIONS were open. */
+  readonly connectionsDropped: client.Counter<string>;
 }
 
 /** Creates a registry with the gateway's metrics and Node's default ones (event-loop delay included). */
@@ -58,7 +66,7 @@ export function createMetrics(): Metrics {
     }),
     callsTotal: new client.Counter({
       name: 'voice_calls_total',
-      help: 'Calls ended, by outcome: completed (caller hung up / stop), hangup (agent ended it), rejected (bad stream token), dropped (socket lost without stop).',
+      help: 'Calls ended, by outcome: completed (caller hung up / stop), the reason the gateway ended it (agent-hangup, transfer, provider-failed, no-answer-from-model), rejected (bad stream token), dropped (socket lost without stop), shutdown.',
       labelNames: ['outcome'],
       registers,
     }),
@@ -96,6 +104,28 @@ export function createMetrics(): Metrics {
       name: 'voice_turn_overhead_ms',
       help: 'Time the gateway itself adds to a turn between provider events (see overheadMs in the TURN log).',
       buckets: [0.5, 1, 2, 5, 10, 20, 50, 100, 250],
+      registers,
+    }),
+    streamTokensPending: new client.Gauge({
+      name: 'voice_stream_tokens_pending',
+      help: 'Stream tokens handed out in TwiML whose media socket has not started yet (capped by STREAM_TOKENS_MAX_PENDING, swept after STREAM_START_WINDOW_MS).',
+      registers,
+    }),
+    wsBadMessages: new client.Counter({
+      name: 'voice_ws_bad_messages_total',
+      help: 'Media-socket messages ignored, by reason; counted even when the log line was suppressed.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    wsRefused: new client.Counter({
+      name: 'voice_ws_refused_total',
+      help: 'Media sockets closed before becoming a call, by reason (start_timeout, token, duplicate_stream).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    connectionsDropped: new client.Counter({
+      name: 'voice_http_connections_dropped_total',
+      help: 'TCP connections dropped at once because MAX_CONNECTIONS connections were open.',
       registers,
     }),
   };

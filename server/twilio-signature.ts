@@ -1,8 +1,9 @@
 /**
  * X-Twilio-Signature checks for webhooks and for the media-socket upgrade, done with the
- * `twilio` package's own validators. The only logic here is choosing the URL Twilio signed:
- * the configured public base URL when there is one (proxies cannot confuse it), otherwise
- * the URL rebuilt from the request as the caller saw it.
+ * `twilio` package's own validators. The only logic here is choosing the URL Twilio signed: the
+ * configured public base URL. Signatures are only checked when TWILIO_AUTH_TOKEN is set, and the
+ * configuration then requires PUBLIC_BASE_URL, so Host and X-Forwarded-* never choose what is
+ * validated; the URL rebuilt from the request is only a fallback for callers without a token.
  */
 import type { Request } from 'express';
 import twilio from 'twilio';

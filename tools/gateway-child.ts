@@ -39,6 +39,8 @@ export interface GatewayProcess {
   readonly pid: number;
   /** Every log line so far, in order (empty with `keepLogs: false`). */
   readonly logs: LogRecord[];
+  /** Bytes the process has written to stdout (its log) so far, whether or not lines are kept. */
+  stdoutBytes(): number;
   /** Resolves when the process has exited and its output has been read. */
   readonly exited: Promise<ChildExit>;
   hasExited(): boolean;
@@ -69,6 +71,13 @@ export interface GatewayChildOptions {
   onRecord?: (r: LogRecord) => void;
   /** Longest wait for `GATEWAY_LISTENING` in {@link startGatewayChild}. Default 15000. */
   startTimeoutMs?: number;
+  /**
+   * Script to run instead of `gateway.ts`, relative to the repository root (tests start stand-in
+   * servers that log `GATEWAY_LISTENING` the same way). Default `gateway.ts`.
+   */
+  script?: string;
+  /** Arguments after the script. Default none. */
+  args?: string[];
 }
 
 /**
@@ -96,7 +105,7 @@ export class GatewayStartError extends Error {
 
 /** Spawns `node gateway.ts` and returns at once (it may still fail to start: see `exited`). */
 export function spawnGateway(opts: GatewayChildOptions): GatewayProcess {
-  const child = spawn(process.execPath, ['gateway.ts'], {
+  const child = spawn(process.execPath, [opts.script ?? 'gateway.ts', ...(opts.args ?? [])], {
     cwd: REPO_ROOT,
     // Each child keeps its call store in its own fresh directory unless told otherwise, so children
     // running side by side never share (or leave behind) a database.
@@ -109,7 +118,9 @@ export function spawnGateway(opts: GatewayChildOptions): GatewayProcess {
   let stderr = '';
   let partial = '';
   let gone = false;
+  let outBytes = 0;
   child.stdout.setEncoding('utf8').on('data', (text: string) => {
+    outBytes += Buffer.byteLength(text);
     partial += text;
     let nl: number;
     while ((nl = partial.indexOf('\n')) !== -1) {
@@ -164,6 +175,7 @@ export function spawnGateway(opts: GatewayChildOptions): GatewayProcess {
     process: child,
     pid: child.pid ?? -1,
     logs,
+    stdoutBytes: () => outBytes,
     exited,
     hasExited: () => gone,
     stderr: () => stderr,

@@ -1,23 +1,27 @@
 /**
  * One Twilio media socket. Listeners are attached synchronously on connection (frames that
  * arrive before an `await` would otherwise be lost), each frame is parsed by the codec, and a bad
- * frame is logged and ignored: it never ends the call and never reaches the call handler.
+ * frame is counted and ignored: it never ends the call and never reaches the call handler.
  *
- *   connected ──► started ──(stop | close)──► ended
- *       │            │
- *       └─ media/mark before start: ignored (logged)
+ *   connected ──start──► starting ──token ok──► started ──(stop | close)──► ended
+ *       │                   │ frames meanwhile are held (bounded) and replayed once started
+ *       ├─ no accepted start within startTimeoutMs: closed 1008 (WS_START_TIMEOUT)
+ *       └─ start refused (token, second stream of a live call): closed 1008
+ *
+ * Bad frames are logged within a per-socket budget (bad-frames.ts), so no client can flood the log.
  */
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../../server/logger.ts';
-import type { StreamTokens } from './stream-token.ts';
-import { decodePayload, parseInbound, type StartMessage } from './messages.ts';
+import type { StreamTokens, TokenVerdict } from './stream-token.ts';
+import { decodePayload, parseInbound, type InboundMessage, type StartMessage } from './messages.ts';
 import type { CallFactory, CallHandler } from './call-handler.ts';
 import { boundParams, STREAM_PARAMS } from './stream-params.ts';
 import type { Metrics } from '../../server/metrics.ts';
+import { BadFrames } from './bad-frames.ts';
 
-/** How many bad frames of one call are logged one by one before only every 100th is. */
-const BAD_FRAME_LOG_LIMIT = 10;
+/** Frames held while the stream token is being checked (10 s of audio); later ones are dropped. */
+const EARLY_FRAMES_MAX = 500;
 
 /** What a connection needs from the media server. */
 export interface MediaConnectionDeps {
@@ -25,6 +29,10 @@ export interface MediaConnectionDeps {
   tokens: StreamTokens;
   callFactory: CallFactory;
   metrics: Metrics;
+  startTimeoutMs: number;
+  /** Registers this socket as the stream of `callSid`; false when another live socket already is. */
+  claimCall: (callSid: string, conn: MediaConnection) => boolean;
+  releaseCall: (callSid: string, conn: MediaConnection) => void;
   /** Called once when the socket has closed. */
   onClosed: (conn: MediaConnection) => void;
 }
@@ -34,25 +42,36 @@ export class MediaConnection {
   readonly ws: WebSocket;
   /** Cleared on each ping, set again by the pong: a peer still false at the next ping is dead. */
   alive = true;
+  /** When the last ping went out (performance.now()), for the first pong's round trip. */
+  pingSentAt: number | undefined;
   #log: Logger;
   readonly #deps: MediaConnectionDeps;
-  #state: 'connected' | 'started' | 'ended' = 'connected';
+  #state: 'connected' | 'starting' | 'started' | 'ended' = 'connected';
   #streamSid: string | undefined;
+  #callSid: string | undefined;
   #handler: CallHandler | undefined;
-  #badFrames = 0;
-  #outcome: 'completed' | 'hangup' | 'rejected' | 'dropped' | 'shutdown' | undefined;
+  #early: InboundMessage[] = [];
+  #earlyDropped = 0;
+  readonly #bad: BadFrames;
+  #pongs = 0;
+  readonly #startTimer: NodeJS.Timeout;
+  /**
+   * How the call ended, for voice_calls_total{outcome}: `completed` (Twilio's stop: the caller hung
+   * up), the reason the gateway gave when it ended the call (agent-hangup, transfer,
+   * provider-failed, no-answer-from-model…), `rejected`, `dropped` (lost without stop), `shutdown`.
+   */
+  #outcome: string | undefined;
 
   constructor(ws: WebSocket, req: IncomingMessage, deps: MediaConnectionDeps) {
     this.ws = ws;
     this.#deps = deps;
     this.#log = deps.logger;
+    this.#bad = new BadFrames(deps.metrics);
     ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
-    ws.on('pong', () => {
-      this.alive = true;
-      this.#log.debug('PONG');
-    });
+    ws.on('pong', () => this.#onPong());
     ws.on('error', (err) => this.#log.warn('WS_ERROR', { error: err.message }));
     ws.once('close', (code, reason) => this.#onClose(code, reason.toString('utf8')));
+    this.#startTimer = setTimeout(() => this.#startTimedOut(), deps.startTimeoutMs);
     this.#log.info('WS_CONNECTED', {
       remote: req.socket.remoteAddress,
       offeredProtocols: req.headers['sec-websocket-protocol'],
@@ -68,24 +87,40 @@ export class MediaConnection {
     this.ws.close(code, reason);
   }
 
+  #onPong(): void {
+    this.alive = true;
+    // Twilio's ping behaviour is undocumented: the first pong of each call is worth an info line.
+    const rttMs = this.pingSentAt === undefined ? undefined : Math.round(performance.now() - this.pingSentAt);
+    if (this.#pongs++ === 0) this.#log.info('PONG', { first: true, rttMs });
+    else this.#log.debug('PONG', { rttMs });
+  }
+
   #onFrame(data: RawData, isBinary: boolean): void {
-    const started = process.hrtime.bigint();
-    if (isBinary) return this.#bad('binary', 'binary frame (Twilio only sends text)');
+    if (isBinary) return this.#badFrame('binary', 'binary frame (Twilio only sends text)');
     const parsed = parseInbound(rawToString(data));
-    if (!parsed.ok) return this.#bad(parsed.reason, parsed.detail);
-    const msg = parsed.message;
-    this.#deps.metrics.countMessage('in', msg.event);
+    if (!parsed.ok) return this.#badFrame(parsed.reason, parsed.detail);
+    this.#deps.metrics.countMessage('in', parsed.message.event);
+    this.#onMessage(parsed.message);
+  }
+
+  #onMessage(msg: InboundMessage): void {
+    const started = process.hrtime.bigint();
     if (msg.event === 'connected') {
       this.#log.debug('WS_TWILIO_CONNECTED', { protocol: msg.protocol, version: msg.version });
       return;
     }
     if (msg.event === 'start') return this.#onStart(msg);
-    if (this.#state !== 'started') return this.#bad('out-of-order', `${msg.event} before start`);
-    if (msg.streamSid !== this.#streamSid) return this.#bad('wrong-stream', `${msg.event} for another streamSid`);
+    if (this.#state === 'starting') {
+      if (this.#early.length < EARLY_FRAMES_MAX) this.#early.push(msg);
+      else this.#earlyDropped++;
+      return;
+    }
+    if (this.#state !== 'started') return this.#badFrame('out-of-order', `${msg.event} before start`);
+    if (msg.streamSid !== this.#streamSid) return this.#badFrame('wrong-stream', `${msg.event} for another streamSid`);
     switch (msg.event) {
       case 'media': {
         const mulaw = decodePayload(msg.media.payload);
-        if (!mulaw || mulaw.length === 0) return this.#bad('bad-payload', 'media payload is not base64 audio');
+        if (!mulaw || mulaw.length === 0) return this.#badFrame('bad-payload', 'media payload is not base64 audio');
         this.#call((h) => h.onAudio({ mulaw, timestamp: msg.media.timestamp, chunk: msg.media.chunk }));
         this.#deps.metrics.frameSeconds.inc(Number(process.hrtime.bigint() - started) / 1e9);
         return;
@@ -109,25 +144,43 @@ export class MediaConnection {
   }
 
   #onStart(msg: StartMessage): void {
-    if (this.#state !== 'connected') return this.#bad('duplicate-start', 'second start on one socket');
+    if (this.#state !== 'connected') return this.#badFrame('duplicate-start', 'second start on one socket');
     const { callSid, customParameters } = msg.start;
-    const { [STREAM_PARAMS.token]: token, ...visibleParams } = customParameters;
-    const verdict = this.#deps.tokens.consume(token, callSid, boundParams(visibleParams));
     this.#log = this.#deps.logger.child({ callSid, streamSid: msg.streamSid });
-    if (!verdict.ok) {
-      this.#state = 'ended';
-      this.#outcome = 'rejected';
-      this.#log.warn('WS_TOKEN_REJECTED', { code: 'WS_TOKEN_INVALID', reason: verdict.reason });
-      this.ws.close(1008, `stream token ${verdict.reason}`);
-      return;
+    if (!this.#deps.claimCall(callSid, this)) {
+      this.#log.warn('WS_STREAM_DUPLICATE', { code: 'WS_STREAM_DUPLICATE' });
+      return this.#refuse('duplicate_stream', 'call already has a live stream');
     }
+    this.#state = 'starting';
+    this.#callSid = callSid;
+    const { [STREAM_PARAMS.token]: token, ...visibleParams } = customParameters;
+    // Frames that arrive while the token is checked are held in #early and replayed in order.
+    void this.#deps.tokens
+      .consume(token, callSid, boundParams(visibleParams))
+      .then((verdict) => this.#afterVerdict(msg, verdict))
+      .catch((err: unknown) => {
+        this.#log.error('WS_START_FAILED', { code: 'WS_START_FAILED', error: String(err) });
+        this.#refuse('token', 'start could not be checked');
+      });
+  }
+
+  #afterVerdict(msg: StartMessage, verdict: TokenVerdict): void {
+    if (this.#state !== 'starting') return; // closed (or timed out) while the store answered
+    if (!verdict.ok) {
+      this.#log.warn('WS_TOKEN_REJECTED', { code: 'WS_TOKEN_INVALID', reason: verdict.reason });
+      return this.#refuse('token', `stream token ${verdict.reason}`);
+    }
+    clearTimeout(this.#startTimer);
+    const { callSid, customParameters } = msg.start;
+    const { [STREAM_PARAMS.token]: _token, ...visibleParams } = customParameters;
     this.#state = 'started';
     this.#streamSid = msg.streamSid;
     this.#deps.metrics.activeCalls.inc();
     this.#log.info('WS_START', {
       tracks: msg.start.tracks,
       mediaFormat: msg.start.mediaFormat,
-      customParameters: visibleParams,
+      customParameters: forLog(visibleParams),
+      ...(this.#earlyDropped ? { earlyFramesDropped: this.#earlyDropped } : {}),
     });
     const ws = this.ws;
     const metrics = this.#deps.metrics;
@@ -145,7 +198,7 @@ export class MediaConnection {
         },
         bufferedAmount: () => ws.bufferedAmount,
         hangup: (reason) => {
-          this.#outcome ??= 'hangup';
+          this.#outcome ??= /^[a-z-]{1,40}$/.test(reason) ? reason : 'hangup';
           this.#log.info('CALL_HANGUP', { reason });
           ws.close(1000, reason.slice(0, 100));
         },
@@ -153,6 +206,30 @@ export class MediaConnection {
     } catch (err) {
       this.#log.error('CALL_HANDLER_ERROR', { error: err instanceof Error ? err.message : String(err) });
     }
+    const early = this.#early;
+    this.#early = [];
+    for (const m of early) if (this.#state === 'started') this.#onMessage(m);
+  }
+
+  /** Ends a socket that did not become a call: 1008, counted by `reason`. */
+  #refuse(reason: 'duplicate_stream' | 'token' | 'start_timeout', text: string): void {
+    clearTimeout(this.#startTimer);
+    if (this.#state === 'starting' && this.#callSid) this.#deps.releaseCall(this.#callSid, this);
+    this.#state = 'ended';
+    this.#early = [];
+    this.#outcome = 'rejected';
+    this.#deps.metrics.wsRefused.inc({ reason });
+    this.ws.close(1008, text);
+  }
+
+  #startTimedOut(): void {
+    if (this.#state !== 'connected' && this.#state !== 'starting') return;
+    this.#log.warn('WS_START_TIMEOUT', {
+      code: 'WS_START_TIMEOUT',
+      timeoutMs: this.#deps.startTimeoutMs,
+      state: this.#state,
+    });
+    this.#refuse('start_timeout', 'no start in time');
   }
 
   /** Runs a handler callback; a throwing handler is logged, never allowed to break the socket. */
@@ -164,11 +241,8 @@ export class MediaConnection {
     }
   }
 
-  #bad(reason: string, detail: string): void {
-    this.#badFrames++;
-    if (this.#badFrames <= BAD_FRAME_LOG_LIMIT || this.#badFrames % 100 === 0) {
-      this.#log.warn('WS_BAD_MESSAGE', { code: 'WS_BAD_MESSAGE', reason, detail, count: this.#badFrames });
-    }
+  #badFrame(reason: string, detail: string): void {
+    this.#bad.record(this.#log, reason, detail);
   }
 
   #release(): void {
@@ -186,8 +260,11 @@ export class MediaConnection {
   }
 
   #onClose(code: number, reason: string): void {
+    clearTimeout(this.#startTimer);
     const wasInCall = this.#streamSid !== undefined;
+    if (this.#callSid && (this.#state === 'starting' || wasInCall)) this.#deps.releaseCall(this.#callSid, this);
     this.#state = 'ended';
+    this.#early = [];
     this.#release();
     if (wasInCall) {
       this.#deps.metrics.activeCalls.dec();
@@ -195,9 +272,17 @@ export class MediaConnection {
     } else if (this.#outcome === 'rejected') {
       this.#deps.metrics.callsTotal.inc({ outcome: 'rejected' });
     }
-    this.#log.info('WS_CLOSED', { code, reason: reason || undefined, badFrames: this.#badFrames || undefined });
+    this.#bad.summarise(this.#log);
+    this.#log.info('WS_CLOSED', { code, reason: reason || undefined, badFrames: this.#bad.total || undefined });
     this.#deps.onClosed(this);
   }
+}
+
+/** At most 10 custom parameters with values cut to 64 characters: enough to recognise a call. */
+function forLog(params: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params).slice(0, 10)) out[k] = v.length > 64 ? `${v.slice(0, 64)}…` : v;
+  return out;
 }
 
 /** The `event` of a message formatted by twilio-messages.ts (`{"event":"media",…`). */

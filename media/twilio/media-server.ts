@@ -1,7 +1,8 @@
 /**
- * The media WebSocket server: a `ws` server in noServer mode (it never binds a port; gateway.ts
- * hands it upgrades it has already routed and authenticated), a bounded frame size, the
- * subprotocol rule, and a heartbeat that terminates peers that stop answering pings.
+ * The media WebSocket server: a `ws` server in noServer mode (it never binds a port; the upgrade
+ * listener hands it upgrades it has already routed and authenticated), a bounded frame size, the
+ * subprotocol rule, a heartbeat that terminates peers that stop answering pings, and the register of
+ * live calls that keeps a call to one stream.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -12,7 +13,7 @@ import { MediaConnection } from './media-connection.ts';
 import type { CallFactory } from './call-handler.ts';
 import type { Metrics } from '../../server/metrics.ts';
 
-/** The subprotocol some Twilio clients offer; echoed when offered, never required. */
+/** The only subprotocol the gateway ever chooses (when offered); others are never echoed. */
 export const TWILIO_SUBPROTOCOL = 'audio.twilio.com';
 
 /** Options of {@link MediaServer}. */
@@ -25,6 +26,8 @@ export interface MediaServerOptions {
   maxPayload: number;
   /** Ping period; a peer that has not ponged by the next ping is terminated. */
   pingIntervalMs: number;
+  /** A socket that has not started a call this long after connecting is closed (1008). */
+  startTimeoutMs: number;
 }
 
 /** Accepts media sockets and keeps track of them. */
@@ -32,6 +35,8 @@ export class MediaServer {
   readonly #wss: WebSocketServer;
   readonly #opts: MediaServerOptions;
   readonly #connections = new Set<MediaConnection>();
+  /** CallSid → the connection that holds its stream (starting or started). */
+  readonly #calls = new Map<string, MediaConnection>();
   readonly #heartbeat: NodeJS.Timeout;
 
   constructor(opts: MediaServerOptions) {
@@ -50,20 +55,38 @@ export class MediaServer {
   /** Completes an upgrade already routed and authenticated by the caller. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new MediaConnection(ws, req, {
-        logger: this.#opts.logger,
-        tokens: this.#opts.tokens,
-        callFactory: this.#opts.callFactory,
-        metrics: this.#opts.metrics,
-        onClosed: (c) => this.#connections.delete(c),
-      });
-      this.#connections.add(conn);
+      try {
+        const conn = new MediaConnection(ws, req, {
+          logger: this.#opts.logger,
+          tokens: this.#opts.tokens,
+          callFactory: this.#opts.callFactory,
+          metrics: this.#opts.metrics,
+          startTimeoutMs: this.#opts.startTimeoutMs,
+          claimCall: (callSid, c) => this.#claim(callSid, c),
+          releaseCall: (callSid, c) => {
+            if (this.#calls.get(callSid) === c) this.#calls.delete(callSid);
+          },
+          onClosed: (c) => this.#connections.delete(c),
+        });
+        this.#connections.add(conn);
+      } catch (err) {
+        this.#opts.logger.error('WS_CONNECTION_FAILED', {
+          code: 'WS_UPGRADE_FAILED',
+          error: err instanceof Error ? err.message : String(err),
+        });
+        ws.terminate();
+      }
     });
   }
 
-  /** Open media sockets (a call in progress is one socket). */
+  /** Open media sockets, calls or not. */
   get openSockets(): number {
     return this.#connections.size;
+  }
+
+  /** Sockets that carry a call (accepted, or being checked): what a drain waits for. */
+  get activeCalls(): number {
+    return this.#calls.size;
   }
 
   /** Closes every open socket with a logged reason. */
@@ -77,6 +100,14 @@ export class MediaServer {
     for (const conn of this.#connections) conn.ws.terminate();
   }
 
+  /** Registers `conn` as the stream of `callSid`; false when another live socket already is. */
+  #claim(callSid: string, conn: MediaConnection): boolean {
+    const holder = this.#calls.get(callSid);
+    if (holder && holder !== conn) return false;
+    this.#calls.set(callSid, conn);
+    return true;
+  }
+
   #ping(): void {
     for (const conn of this.#connections) {
       if (!conn.alive) {
@@ -85,6 +116,7 @@ export class MediaServer {
         continue;
       }
       conn.alive = false;
+      conn.pingSentAt = performance.now();
       this.#opts.logger.debug('PING');
       conn.ws.ping();
     }
@@ -92,11 +124,9 @@ export class MediaServer {
 }
 
 /**
- * `audio.twilio.com` when offered (alone or among others); otherwise the first offered protocol,
- * so a client that insists on its own still connects. With nothing offered, no header is sent.
+ * `audio.twilio.com` when offered (alone or among others); otherwise no protocol at all, so nothing a
+ * client offers is ever echoed back (`ws` then completes the upgrade without the header).
  */
 function chooseProtocol(offered: Set<string>): string | false {
-  if (offered.has(TWILIO_SUBPROTOCOL)) return TWILIO_SUBPROTOCOL;
-  const first = offered.values().next();
-  return first.done ? false : first.value;
+  return offered.has(TWILIO_SUBPROTOCOL) ? TWILIO_SUBPROTOCOL : false;
 }

@@ -6,16 +6,37 @@
  * Twilio sends its counters (sequenceNumber, chunk, timestamp) as strings; they are parsed to
  * numbers here so nothing downstream has to care. Unknown extra fields are tolerated (Twilio may
  * add some); unknown events are reported as such so callers can ignore them.
+ *
+ * Every field that may reach a log is held to its real shape and size here, before anything logs
+ * it: a DTMF digit is one of `0-9 * # A-D`, a custom parameter's name and value together are under
+ * Twilio's 500-character limit, SIDs and labels are short. A message outside these shapes is refused
+ * as `bad-shape`, and the refusal's detail names the field, never its value.
  */
 import { z } from 'zod';
 
-const counter = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(Number);
+const counter = z.union([z.string().max(20).regex(/^\d+$/), z.number().int().nonnegative()]).transform(Number);
 const sid = z.string().min(1).max(128);
+/** A short label (track, encoding, protocol version…). */
+const label = z.string().max(64);
+
+/** Twilio's limit on one `<Parameter>`: name and value together under 500 characters. */
+export const CUSTOM_PARAMETER_MAX_CHARS = 500;
+/** Most custom parameters accepted (Twilio's REST API numbers them up to 99). */
+export const CUSTOM_PARAMETERS_MAX = 99;
+
+const customParameters = z
+  .record(z.string().max(CUSTOM_PARAMETER_MAX_CHARS), z.string().max(CUSTOM_PARAMETER_MAX_CHARS))
+  .refine((p) => Object.keys(p).length <= CUSTOM_PARAMETERS_MAX, {
+    message: `more than ${CUSTOM_PARAMETERS_MAX} parameters`,
+  })
+  .refine((p) => Object.entries(p).every(([k, v]) => k.length + v.length < CUSTOM_PARAMETER_MAX_CHARS), {
+    message: `a parameter's name and value reach ${CUSTOM_PARAMETER_MAX_CHARS} characters`,
+  });
 
 const connected = z.object({
   event: z.literal('connected'),
-  protocol: z.string().optional(),
-  version: z.string().optional(),
+  protocol: label.optional(),
+  version: label.optional(),
 });
 const start = z.object({
   event: z.literal('start'),
@@ -23,11 +44,11 @@ const start = z.object({
   streamSid: sid,
   start: z.object({
     streamSid: sid.optional(),
-    accountSid: z.string().optional(),
+    accountSid: label.optional(),
     callSid: sid,
-    tracks: z.array(z.string()).optional(),
-    customParameters: z.record(z.string(), z.string()).optional().default({}),
-    mediaFormat: z.object({ encoding: z.string(), sampleRate: z.number(), channels: z.number() }).partial().optional(),
+    tracks: z.array(label).max(4).optional(),
+    customParameters: customParameters.optional().default({}),
+    mediaFormat: z.object({ encoding: label, sampleRate: z.number(), channels: z.number() }).partial().optional(),
   }),
 });
 const media = z.object({
@@ -35,7 +56,7 @@ const media = z.object({
   sequenceNumber: counter.optional(),
   streamSid: sid,
   media: z.object({
-    track: z.string().optional(),
+    track: label.optional(),
     chunk: counter.optional(),
     timestamp: counter.optional(),
     payload: z.string(),
@@ -45,19 +66,19 @@ const mark = z.object({
   event: z.literal('mark'),
   sequenceNumber: counter.optional(),
   streamSid: sid,
-  mark: z.object({ name: z.string() }),
+  mark: z.object({ name: z.string().max(256) }),
 });
 const dtmf = z.object({
   event: z.literal('dtmf'),
   sequenceNumber: counter.optional(),
   streamSid: sid,
-  dtmf: z.object({ track: z.string().optional(), digit: z.string() }),
+  dtmf: z.object({ track: label.optional(), digit: z.string().regex(/^[0-9*#A-D]$/, 'expected one of 0-9 * # A-D') }),
 });
 const stop = z.object({
   event: z.literal('stop'),
   sequenceNumber: counter.optional(),
   streamSid: sid,
-  stop: z.object({ accountSid: z.string().optional(), callSid: z.string().optional() }).optional(),
+  stop: z.object({ accountSid: label.optional(), callSid: label.optional() }).optional(),
 });
 
 const inbound = z.discriminatedUnion('event', [connected, start, media, mark, dtmf, stop]);
@@ -89,7 +110,9 @@ export function parseInbound(
   const result = inbound.safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0];
-    return { ok: false, reason: 'bad-shape', detail: `${event}: ${issue?.path.join('.')} ${issue?.message}` };
+    // Path elements can be client-chosen keys (custom parameter names): cut, never copied whole.
+    const path = issue?.path.map((p) => String(p).slice(0, 32)).join('.');
+    return { ok: false, reason: 'bad-shape', detail: `${event}: ${path} ${issue?.message}`.slice(0, 200) };
   }
   return { ok: true, message: result.data };
 }

@@ -85,6 +85,15 @@ describe('start-up', () => {
     expect(g.stderr()).toContain('"abc"');
   });
 
+  it('refuses TWILIO_AUTH_TOKEN without PUBLIC_BASE_URL, naming the missing variable', async () => {
+    const g = spawnGateway({ env: { TWILIO_AUTH_TOKEN: 'process-test-token-0123456789' } });
+    running.push(g);
+    const { code } = await g.exited;
+    expect(code).not.toBe(0);
+    expect(g.stderr()).toContain('PUBLIC_BASE_URL');
+    expect(g.stderr()).not.toContain('process-test-token-0123456789');
+  });
+
   it('fails with one clear line naming the port when it is already taken', async () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
@@ -115,6 +124,29 @@ describe('request signing to the CRM', () => {
     await signed.waitForLog('GATEWAY_LISTENING', 5000);
     await new Promise((r) => setTimeout(r, 300));
     expect(signed.logs.some((r) => r['message'] === 'WEBHOOK_SECRET_NOT_SET')).toBe(false);
+  });
+});
+
+describe('caller numbers in the log', () => {
+  const post = (port: number) =>
+    fetch(`http://127.0.0.1:${port}/webhook/incoming_call`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ CallSid: 'CA60000000000000000000000000000001', From: '+972541234987' }),
+    });
+
+  it('are masked by default', async () => {
+    const g = await started();
+    await post(g.port);
+    const rec = await g.waitForLog('INCOMING_CALL');
+    expect(rec.from).toBe('+972*******87');
+    expect(JSON.stringify(g.logs)).not.toContain('541234987');
+  });
+
+  it('are kept with LOG_CALLER_NUMBERS=full', async () => {
+    const g = await started({ LOG_CALLER_NUMBERS: 'full' });
+    await post(g.port);
+    expect((await g.waitForLog('INCOMING_CALL')).from).toBe('+972541234987');
   });
 });
 

@@ -79,8 +79,9 @@ describe('against the real gateway', () => {
   });
 
   it('with TWILIO_AUTH_TOKEN and --auth-token: signed requests pass, unsigned ones are refused', async () => {
-    h = await startGateway({ TWILIO_AUTH_TOKEN: TOKEN });
-    const report = await runSmoke(options(h.httpBase, { authToken: TOKEN }));
+    // A token needs its public origin (the gateway refuses to start without one).
+    h = await startGateway({ TWILIO_AUTH_TOKEN: TOKEN, PUBLIC_BASE_URL: 'https://gw.example.com' });
+    const report = await runSmoke(options(h.httpBase, { authToken: TOKEN, publicBaseUrl: 'https://gw.example.com' }));
     expectAllPass(report, STEP_NAMES);
     expect(step(report, 'unsigned_incoming_call_refused').detail).toContain('HTTP/1.1 403 Forbidden');
     expect(step(report, 'unsigned_handshake_refused').detail).toContain('HTTP/1.1 403 Forbidden');
@@ -90,8 +91,10 @@ describe('against the real gateway', () => {
   });
 
   it('with the wrong auth token, fails naming incoming_call and skips what needed its TwiML', async () => {
-    h = await startGateway({ TWILIO_AUTH_TOKEN: TOKEN });
-    const report = await runSmoke(options(h.httpBase, { authToken: 'not-the-token' }));
+    h = await startGateway({ TWILIO_AUTH_TOKEN: TOKEN, PUBLIC_BASE_URL: 'https://gw.example.com' });
+    const report = await runSmoke(
+      options(h.httpBase, { authToken: 'not-the-token', publicBaseUrl: 'https://gw.example.com' }),
+    );
     expect(report.ok).toBe(false);
     expect(report.failed).toEqual(['incoming_call']);
     expect(step(report, 'incoming_call').detail).toContain('HTTP/1.1 403 Forbidden');

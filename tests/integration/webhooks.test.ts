@@ -361,31 +361,35 @@ describe('webhook signatures with TWILIO_AUTH_TOKEN set', () => {
   });
 });
 
-describe('webhook signatures behind a TLS-terminating proxy (no PUBLIC_BASE_URL)', () => {
+describe('webhook signatures behind a TLS-terminating proxy', () => {
   let h: Harness;
+  const url = 'https://gw.example.com/webhook/incoming_call';
   beforeAll(async () => {
-    h = await startGateway({ TWILIO_AUTH_TOKEN: AUTH_TOKEN });
+    h = await startGateway({ TWILIO_AUTH_TOKEN: AUTH_TOKEN, PUBLIC_BASE_URL: 'https://gw.example.com' });
   });
   afterAll(() => h.stop());
 
-  it('validates against the https URL rebuilt from X-Forwarded-Proto', async () => {
-    const url = 'https://gw.example.com/webhook/incoming_call';
-    const res = await request(h.gateway.server)
-      .post('/webhook/incoming_call')
-      .set('Host', 'gw.example.com')
-      .set('X-Forwarded-Proto', 'https')
-      .set('X-Twilio-Signature', twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, CALL))
-      .type('form')
-      .send(CALL);
-    expect(res.status).toBe(200);
+  it('validates against the https PUBLIC_BASE_URL whatever scheme the proxy reports', async () => {
+    for (const proto of [undefined, 'http', 'https']) {
+      const req = request(h.gateway.server)
+        .post('/webhook/incoming_call')
+        .set('Host', 'internal:8080')
+        .set('X-Twilio-Signature', twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, CALL));
+      if (proto) req.set('X-Forwarded-Proto', proto);
+      const res = await req.type('form').send(CALL);
+      expect(res.status).toBe(200);
+    }
   });
 
-  it('refuses when the proxy header is missing and Twilio signed https (403)', async () => {
-    const url = 'https://gw.example.com/webhook/incoming_call';
+  it.each([
+    ['Host', { Host: 'other.example.com' }],
+    ['X-Forwarded-Host', { 'X-Forwarded-Host': 'other.example.com', 'X-Forwarded-Proto': 'https' }],
+  ])('refuses a signature made for another host even when %s claims it (403)', async (_name, headers) => {
+    const other = 'https://other.example.com/webhook/incoming_call';
     const res = await request(h.gateway.server)
       .post('/webhook/incoming_call')
-      .set('Host', 'gw.example.com')
-      .set('X-Twilio-Signature', twilio.getExpectedTwilioSignature(AUTH_TOKEN, url, CALL))
+      .set(headers)
+      .set('X-Twilio-Signature', twilio.getExpectedTwilioSignature(AUTH_TOKEN, other, CALL))
       .type('form')
       .send(CALL);
     expect(res.status).toBe(403);
