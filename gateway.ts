@@ -13,6 +13,7 @@ import { parseConfig, ConfigError, type Config } from './config/config.ts';
 import { AgentsError, loadAgents, type Agents } from './config/agents.ts';
 import { MemoryCallEndings, type CallEndings } from './server/call-endings.ts';
 import { createLogger, type Logger } from './server/logger.ts';
+import type { LogEvent } from './server/log-events.ts';
 import { createApp } from './routes/app.ts';
 import { Drain } from './server/drain.ts';
 import { LogLimiter } from './server/log-limit.ts';
@@ -231,7 +232,7 @@ async function main(): Promise<void> {
     stdoutGone = true;
     logger.silent = true; // nothing more is written, so nothing piles up in memory either
   });
-  const logFault = (event: string, err: unknown) => {
+  const logFault = (event: LogEvent, err: unknown) => {
     if (stdoutGone) return;
     const e = err instanceof Error ? err : new Error(String(err));
     if ((e as NodeJS.ErrnoException).code === 'EPIPE') return;

@@ -5,6 +5,7 @@
  * left out. A flood then costs a few lines a window instead of one line a request.
  */
 import type { Logger } from './logger.ts';
+import type { LogEvent } from './log-events.ts';
 
 /** Options of {@link LogLimiter}. */
 export interface LogLimiterOptions {
@@ -57,7 +58,7 @@ export class LogLimiter {
   }
 
   /** Logs `event` at `level` with `fields` if the budget allows (a level that is off costs nothing). */
-  log(level: 'info' | 'warn' | 'debug', event: string, fields: Record<string, unknown>): void {
+  log(level: 'info' | 'warn' | 'debug', event: LogEvent, fields: Record<string, unknown>): void {
     if (!this.#logger.isLevelEnabled(level)) return;
     if (this.allow(event)) this.#logger[level](event, fields);
   }

@@ -11,9 +11,27 @@
  */
 import winston from 'winston';
 import Transport from 'winston-transport';
+import type { LogEvent } from './log-events.ts';
 
-/** The logger type used across the gateway (a winston logger). */
-export type Logger = winston.Logger;
+/** Fields of a log record. */
+export type LogFields = Record<string, unknown>;
+/** A level the gateway logs at. */
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/**
+ * The logger the gateway uses: a winston logger seen through a narrower type, so every record's
+ * message is an event name from the catalogue (server/log-events.ts) and its values are fields.
+ */
+export interface Logger {
+  error(event: LogEvent, fields?: LogFields): unknown;
+  warn(event: LogEvent, fields?: LogFields): unknown;
+  info(event: LogEvent, fields?: LogFields): unknown;
+  debug(event: LogEvent, fields?: LogFields): unknown;
+  log(level: LogLevel, event: LogEvent, fields?: LogFields): unknown;
+  child(meta: LogFields): Logger;
+  isLevelEnabled(level: LogLevel): boolean;
+  silent: boolean;
+}
 
 /** Field names whose values are never logged. */
 const SECRET_FIELD = /(^|_|-)(token|secret|password|authorization|api[-_]?key|signature)$/i;
@@ -53,12 +71,13 @@ export function createLogger(opts: LoggerOptions): Logger {
     opts.format === 'pretty'
       ? winston.format.combine(winston.format.timestamp(), winston.format.printf(prettyLine))
       : winston.format.combine(winston.format.timestamp(), winston.format.json());
-  return winston.createLogger({
+  const logger: Logger = winston.createLogger({
     level: opts.level,
     defaultMeta: opts.defaultMeta,
     format: winston.format.combine(winston.format.errors({ stack: false }), redact, shape),
     transports: opts.transports ?? [new winston.transports.Console()],
   });
+  return logger;
 }
 
 function prettyLine(info: winston.Logform.TransformableInfo): string {

@@ -3,6 +3,7 @@
  * invalid store writes): counts by key, one line per interval at most.
  */
 import type { Logger } from '../logger.ts';
+import type { LogEvent } from '../log-events.ts';
 
 /**
  * One log line per `everyMs` (default 5 s) at most for a repeated condition: the first occurrence is
@@ -10,13 +11,13 @@ import type { Logger } from '../logger.ts';
  */
 export class LogSummary {
   readonly #logger: Logger;
-  readonly #event: string;
+  readonly #event: LogEvent;
   #pending: Record<string, number> = {};
   #pendingProblem: string | undefined;
   #last = Number.NEGATIVE_INFINITY;
   readonly #everyMs: number;
 
-  constructor(logger: Logger, event: string, everyMs = 5000) {
+  constructor(logger: Logger, event: LogEvent, everyMs = 5000) {
     this.#logger = logger;
     this.#event = event;
     this.#everyMs = everyMs;

@@ -49,7 +49,11 @@ describe('the logger', () => {
 
   it('cuts every string field to LOG_STRING_MAX characters and says how long it was', () => {
     const { mem, log } = capture();
-    log.info('X', { detail: 'a'.repeat(60_000), nested: { deep: 'b'.repeat(1000) }, list: ['c'.repeat(500)] });
+    log.info('WS_BAD_MESSAGE', {
+      detail: 'a'.repeat(60_000),
+      nested: { deep: 'b'.repeat(1000) },
+      list: ['c'.repeat(500)],
+    });
     const r = mem.records[0]!;
     expect(r.detail).toBe(`${'a'.repeat(LOG_STRING_MAX)}…[60000 chars]`);
     expect((r.nested as { deep: string }).deep).toBe(`${'b'.repeat(LOG_STRING_MAX)}…[1000 chars]`);
@@ -60,7 +64,12 @@ describe('the logger', () => {
     const { mem, log } = capture();
     const many = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, 'v']));
     const deep = { a: { b: { c: { d: { e: { f: 'x'.repeat(100_000) } } } } } };
-    log.info('X', { many, deep, items: Array.from({ length: 5000 }, () => 'i'), ['K'.repeat(100_000)]: 1 });
+    log.info('WS_BAD_MESSAGE', {
+      many,
+      deep,
+      items: Array.from({ length: 5000 }, () => 'i'),
+      ['K'.repeat(100_000)]: 1,
+    });
     expect(largest(mem.records)).toBeLessThan(4096);
     expect(JSON.stringify(mem.records[0])).toContain('[500 keys]');
     expect(JSON.stringify(mem.records[0])).toContain('[5000 items]');
@@ -80,12 +89,12 @@ describe('the logger', () => {
     let now = 0;
     const { mem, log } = capture();
     const limiter = new LogLimiter(log, { burst: 3, windowMs: 1000, now: () => now });
-    for (let i = 0; i < 50; i++) limiter.log('warn', 'NOISY', { i });
+    for (let i = 0; i < 50; i++) limiter.log('warn', 'WS_ERROR', { i });
     now = 1500;
-    limiter.log('warn', 'NOISY', { i: 50 });
+    limiter.log('warn', 'WS_ERROR', { i: 50 });
     limiter.close();
-    expect(mem.events('NOISY').map((r) => r.i)).toEqual([0, 1, 2, 50]);
-    expect(mem.events('LOG_SUPPRESSED')[0]).toMatchObject({ event: 'NOISY', suppressed: 47, logged: 3 });
+    expect(mem.events('WS_ERROR').map((r) => r.i)).toEqual([0, 1, 2, 50]);
+    expect(mem.events('LOG_SUPPRESSED')[0]).toMatchObject({ event: 'WS_ERROR', suppressed: 47, logged: 3 });
   });
 });
 

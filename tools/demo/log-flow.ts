@@ -7,9 +7,10 @@
 /** One parsed JSON log line of the gateway (`message` is the event name). */
 export type { LogRecord } from '../gateway-child.ts';
 import type { LogRecord } from '../gateway-child.ts';
+import type { LogEvent } from '../../server/log-events.ts';
 
 /** The log flow of a good call, as the README documents it. */
-export const EXPECTED_FLOW = ['WS_START', 'STT_PARTIAL', 'STT_FINAL', 'TTS_LEN_ms', 'MEDIA_TX'] as const;
+export const EXPECTED_FLOW: readonly LogEvent[] = ['WS_START', 'STT_PARTIAL', 'STT_FINAL', 'TTS_LEN_ms', 'MEDIA_TX'];
 
 /** Whether `expected` occurred, in order, among the records (other events may come between). */
 export interface FlowCheck {
@@ -27,7 +28,7 @@ export function callRecords(logs: readonly LogRecord[], callSid: string): LogRec
 }
 
 /** Looks for `expected` as an ordered subsequence of the records' event names. */
-export function checkFlow(records: readonly LogRecord[], expected: readonly string[] = EXPECTED_FLOW): FlowCheck {
+export function checkFlow(records: readonly LogRecord[], expected: readonly LogEvent[] = EXPECTED_FLOW): FlowCheck {
   const found: string[] = [];
   for (const r of records)
     if (found.length < expected.length && r['message'] === expected[found.length]) found.push(String(r['message']));
@@ -36,7 +37,7 @@ export function checkFlow(records: readonly LogRecord[], expected: readonly stri
 }
 
 /** The fields shown for each event; events not listed show none. */
-const SHOWN: Record<string, readonly string[]> = {
+const SHOWN: Partial<Record<LogEvent, readonly string[]>> = {
   INCOMING_CALL: ['from', 'to'],
   STREAM_STATUS: ['streamEvent'],
   WS_START: ['streamSid'],
@@ -70,7 +71,7 @@ const SHOWN: Record<string, readonly string[]> = {
 /** `EVENT  key=value …` for one record; strings are quoted, so Hebrew text stands apart from the keys. */
 export function describeRecord(r: LogRecord): string {
   const event = String(r['message']);
-  const keys = SHOWN[event] ?? [];
+  const keys: readonly string[] = SHOWN[event as LogEvent] ?? [];
   const fields = keys.filter((k) => r[k] !== undefined).map((k) => `${k}=${formatValue(r[k])}`);
   const level = r['level'] === 'warn' || r['level'] === 'error' ? ` [${String(r['level'])}]` : '';
   return `${event.padEnd(13)}${level}${fields.length ? ' ' + fields.join(' ') : ''}`.trimEnd();
