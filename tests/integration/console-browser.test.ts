@@ -214,8 +214,10 @@ describeWithBrowser('console login in a real browser (CONSOLE_TOKEN set)', () =>
       startConsoleStub({ token: TOKEN, auth: { now: () => clock } }),
     ]);
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     clock = Date.now();
+    // One persistent profile serves every test here and CI shuffles them: each starts logged out.
+    await browser.context.clearCookies();
   });
   afterAll(async () => {
     await browser?.close();

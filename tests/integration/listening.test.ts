@@ -152,7 +152,7 @@ describe('phrase hints', () => {
   let stack: VoiceStack;
   afterEach(() => stack?.stop());
 
-  it("the agent's hints go with the first stream; the CRM's hints reopen the stream with both", async () => {
+  it("the agent's hints go with the first stream; the CRM's hints join them (reopening the stream if it is open)", async () => {
     stack = await startVoiceStack({
       crm: { context: { body: { variables: {}, hints: ['דנה כהן'] } } },
       agents: (crm) => ({
@@ -171,10 +171,13 @@ describe('phrase hints', () => {
     const client = await stack.call();
     await client.waitFor((e) => e.kind === 'playback-end', 10_000);
     const phrases = (i: number) => stack.stt.streams[i]?.recognition?.phrases.map((p) => p.value);
-    await eventually(() => stack.stt.streams.length >= 2 && phrases(1), 10_000, 'the reopened stream');
-    expect(phrases(0)).toEqual(['מרפאת השרון']);
-    expect(phrases(1)).toEqual(['מרפאת השרון', 'דנה כהן']);
-    expect(stack.stt.streams[1]!.recognition!.phrases[0]!.boost).toBe(10);
+    const last = () => stack.stt.streams.length - 1;
+    await eventually(() => phrases(last())?.length === 2, 10_000, 'a stream with both hints');
+    // Usually the CRM answers after the first stream opened, which is then reopened; on a loaded
+    // machine the CRM can answer first, and the first stream already carries both.
+    expect(phrases(0)![0]).toBe('מרפאת השרון');
+    expect(phrases(last())).toEqual(['מרפאת השרון', 'דנה כהן']);
+    expect(stack.stt.streams[last()]!.recognition!.phrases[0]!.boost).toBe(10);
     await client.stop();
   });
 });

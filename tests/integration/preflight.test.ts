@@ -183,7 +183,7 @@ describe('NO-GO naming the setting to change', () => {
 
   test('a key OpenAI refuses names OPENAI_API_KEY, and the key is never in the report', async () => {
     const wrong = 'sk-wrong-key-0000000000SECRETVALUE';
-    const r = await run({ OPENAI_API_KEY: wrong, TWILIO_AUTH_TOKEN: TOKEN });
+    const r = await run({ OPENAI_API_KEY: wrong, TWILIO_AUTH_TOKEN: TOKEN, PUBLIC_BASE_URL: 'https://gw.example.com' });
     expect(r.failed).toEqual(['openai-model', 'openai-first-token']);
     expect(named(r, 'openai-model')).toMatchObject({ variable: 'OPENAI_API_KEY' });
     const text = JSON.stringify(r);
@@ -192,7 +192,11 @@ describe('NO-GO naming the setting to change', () => {
   });
 
   test('a secret pasted into another setting is masked in every text of the report', async () => {
-    const r = await run({ TTS_VOICE: `he-IL-${TOKEN}`, TWILIO_AUTH_TOKEN: TOKEN });
+    const r = await run({
+      TTS_VOICE: `he-IL-${TOKEN}`,
+      TWILIO_AUTH_TOKEN: TOKEN,
+      PUBLIC_BASE_URL: 'https://gw.example.com',
+    });
     expect(named(r, 'tts-voice')).toMatchObject({ ok: false, variable: 'TTS_VOICE' });
     expect(named(r, 'tts-voice').measured).toContain('he-IL-[redacted]');
     expect(JSON.stringify(r)).not.toContain(TOKEN);
