@@ -12,8 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { parseConfig, ConfigError, type Config } from './config/config.ts';
 import { AgentsError, loadAgents, type Agents } from './config/agents.ts';
 import { MemoryCallEndings, type CallEndings } from './server/call-endings.ts';
-import { createLogger, type Logger } from './server/logger.ts';
-import type { LogEvent } from './server/log-events.ts';
+import type { Logger } from './server/logger.ts';
+import { processLogger, watchProcessFaults } from './server/process.ts';
 import { createApp } from './routes/app.ts';
 import { Drain } from './server/drain.ts';
 import { LogLimiter } from './server/log-limit.ts';
@@ -30,9 +30,7 @@ import { createMetrics, type Metrics } from './server/metrics.ts';
 import { openStore, type CallStore } from './server/store/store.ts';
 import { gatewayEndings } from './server/store/endings.ts';
 import { loadSpeechDetectorModel } from './media/audio/speech-detector.ts';
-import express from 'express';
-import { apiRoutes } from './routes/api.ts';
-import { mountConsole } from './routes/console/mount.ts';
+import { consoleAndApi } from './routes/web.ts';
 import { MemoryCallFeed, type CallFeed } from './server/call-feed.ts';
 
 /** A wired gateway, not yet listening. */
@@ -107,6 +105,13 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
     exit: opts.exit ?? ((code) => process.exit(code)),
   });
 
+  if (config.twilioAuthToken && !opts.usedTokens?.durable) {
+    logger.info('STREAM_TOKENS_PROCESS_LOCAL', {
+      detail:
+        'stream-token use is recorded in this process only: tokens issued before it started are refused, ' +
+        'and another instance cannot see a token used here',
+    });
+  }
   const agents = opts.agents ?? loadAgents(undefined, config.voice);
   const endings = opts.endings ?? new MemoryCallEndings();
   const web = opts.store && consoleAndApi(config, logger, opts.store, opts.feed ?? new MemoryCallFeed({ logger }));
@@ -180,14 +185,6 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
   };
 }
 
-/** The console and the call API behind its one guard (the console's live route before the API's `/api/calls/:sid`). */
-function consoleAndApi(config: Config, logger: Logger, store: CallStore, feed: CallFeed) {
-  const router = express.Router();
-  const pages = mountConsole(router, { token: config.consoleToken, logger, feed });
-  router.use(apiRoutes({ reader: store.reader, guard: pages.guard, logger }));
-  return { router, live: pages.live };
-}
-
 /** Entry point of `npm start`. */
 async function main(): Promise<void> {
   let config: Config;
@@ -210,44 +207,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger({
-    level: config.logLevel,
-    format: config.logFormat,
-    secrets: [
-      config.twilioAuthToken,
-      config.voice.openaiApiKey,
-      config.metricsToken,
-      config.consoleToken,
-      config.webhookSecret,
-    ],
-    defaultMeta: { deployId: config.deployId },
-    maskNumbers: config.logCallerNumbers !== 'full',
-  });
-
-  // If whatever reads our stdout goes away (a log shipper died, `| head`), writes fail with EPIPE.
-  // Calls must go on without logs rather than the error being logged to the same dead pipe forever.
-  let stdoutGone = false;
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') return;
-    stdoutGone = true;
-    logger.silent = true; // nothing more is written, so nothing piles up in memory either
-  });
-  const logFault = (event: LogEvent, err: unknown) => {
-    if (stdoutGone) return;
-    const e = err instanceof Error ? err : new Error(String(err));
-    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return;
-    logger.error(event, { error: e.message, stack: e.stack });
-  };
-  // A call must never be taken down by a stray rejection from an SDK (the Google clients leave
-  // some behind when credentials are missing): log it and carry on.
-  process.on('unhandledRejection', (reason) => logFault('UNHANDLED_REJECTION', reason));
-  // After an uncaught exception the process is in an unknown state: stop taking calls, let the
-  // calls in progress finish, then exit (the process manager starts a fresh one).
-  const onFault: { drain?: () => void } = {};
-  process.on('uncaughtException', (err) => {
-    logFault('UNCAUGHT_EXCEPTION', err);
-    onFault.drain?.();
-  });
+  const logger = processLogger(config);
+  const faults = watchProcessFaults(logger);
 
   let store: CallStore;
   try {
@@ -295,7 +256,7 @@ async function main(): Promise<void> {
       });
     },
   });
-  onFault.drain = () => gateway.drain.begin('uncaughtException');
+  faults.onUncaught = () => gateway.drain.begin('uncaughtException');
   process.on('SIGTERM', () => gateway.drain.onSignal('SIGTERM'));
   process.on('SIGINT', () => gateway.drain.onSignal('SIGINT'));
 
@@ -324,12 +285,6 @@ async function main(): Promise<void> {
   if (!config.twilioAuthToken) {
     logger.warn('TWILIO_SIGNATURES_NOT_ENFORCED', {
       detail: 'TWILIO_AUTH_TOKEN is not set: webhook and media-socket signatures are not checked',
-    });
-  } else {
-    logger.info('STREAM_TOKENS_PROCESS_LOCAL', {
-      detail:
-        'stream-token use is recorded in this process only: tokens issued before it started are refused, ' +
-        'and another instance cannot see a token used here',
     });
   }
   for (const p of providerStatus(config.voice)) {
