@@ -77,7 +77,17 @@ const agent = z
   });
 
 const file = z
-  .object({ defaultAgent: z.string().min(1), agents: z.array(agent).min(1) })
+  .object({
+    defaultAgent: z
+      .string({
+        error: (iss) =>
+          iss.input === undefined
+            ? 'required: the id of the agent that answers numbers no agent lists'
+            : 'expected an agent id',
+      })
+      .min(1),
+    agents: z.array(agent).min(1),
+  })
   .strict()
   .superRefine((f, ctx) => {
     const ids = new Set<string>();

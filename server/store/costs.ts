@@ -36,6 +36,10 @@ export const DEFAULT_PRICES: PriceTable = deepFreeze({
     studio: 160,
   },
   llmPerMillionTokens: {
+    // The gpt-5.4 family (OPENAI_MODEL's default is gpt-5.4-mini): list prices as published in 2026.
+    'gpt-5.4-mini': { input: 0.75, output: 4.5 },
+    'gpt-5.4-nano': { input: 0.2, output: 1.25 },
+    'gpt-5.4': { input: 2.5, output: 15 },
     'gpt-4o-mini': { input: 0.15, output: 0.6 },
     'gpt-4o': { input: 2.5, output: 10 },
     'gpt-4.1-nano': { input: 0.1, output: 0.4 },

@@ -90,6 +90,11 @@ describe('agents file', () => {
     );
   });
 
+  it('says what a missing defaultAgent is for', () => {
+    const p = problems({ agents: [{ id: 'a', greeting: 'x', instructions: 'y' }] });
+    expect(p).toEqual(['defaultAgent: required: the id of the agent that answers numbers no agent lists']);
+  });
+
   it('refuses a broken JSON Schema and a number answered by two agents', () => {
     const doc = {
       defaultAgent: 'a',

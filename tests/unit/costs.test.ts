@@ -30,6 +30,9 @@ describe('modelPrice', () => {
   it('matches exact names, and dated snapshots by their longest base name', () => {
     expect(modelPrice('gpt-4o', DEFAULT_PRICES)).toEqual({ input: 2.5, output: 10 });
     expect(modelPrice('gpt-4o-mini-2024-07-18', DEFAULT_PRICES)).toEqual({ input: 0.15, output: 0.6 });
+    // The default model is priced, also as a dated snapshot.
+    expect(modelPrice('gpt-5.4-mini', DEFAULT_PRICES)).toEqual({ input: 0.75, output: 4.5 });
+    expect(modelPrice('gpt-5.4-mini-2026-03-17', DEFAULT_PRICES)).toEqual({ input: 0.75, output: 4.5 });
     expect(modelPrice('gpt-4o-2024-08-06', DEFAULT_PRICES)).toEqual({ input: 2.5, output: 10 });
     expect(modelPrice('gpt-4omega', DEFAULT_PRICES)).toBeUndefined();
   });
