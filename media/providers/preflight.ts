@@ -194,7 +194,13 @@ function instant(name: string, outcome: CheckOutcome): PreflightCheck {
 
 /** Builds the report, with every secret of the configuration masked in every text. */
 function report(checks: PreflightCheck[], config: Config, started: number): PreflightReport {
-  const secrets = [config.twilioAuthToken, config.voice.openaiApiKey, config.consoleToken, config.webhookSecret, config.metricsToken];
+  const secrets = [
+    config.twilioAuthToken,
+    config.voice.openaiApiKey,
+    config.consoleToken,
+    config.webhookSecret,
+    config.metricsToken,
+  ];
   const clean = checks.map((c) => ({
     ...c,
     measured: maskSecrets(c.measured, secrets),
