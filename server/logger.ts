@@ -12,6 +12,7 @@
 import winston from 'winston';
 import Transport from 'winston-transport';
 import type { LogEvent } from './log-events.ts';
+import type { FieldsOf } from './log-fields.ts';
 
 /** Fields of a log record. */
 export type LogFields = Record<string, unknown>;
@@ -20,14 +21,15 @@ export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
 /**
  * The logger the gateway uses: a winston logger seen through a narrower type, so every record's
- * message is an event name from the catalogue (server/log-events.ts) and its values are fields.
+ * message is an event name from the catalogue (server/log-events.ts), and the events programs read
+ * carry exactly their typed fields (server/log-fields.ts).
  */
 export interface Logger {
-  error(event: LogEvent, fields?: LogFields): unknown;
-  warn(event: LogEvent, fields?: LogFields): unknown;
-  info(event: LogEvent, fields?: LogFields): unknown;
-  debug(event: LogEvent, fields?: LogFields): unknown;
-  log(level: LogLevel, event: LogEvent, fields?: LogFields): unknown;
+  error<E extends LogEvent>(event: E, fields?: FieldsOf<E>): unknown;
+  warn<E extends LogEvent>(event: E, fields?: FieldsOf<E>): unknown;
+  info<E extends LogEvent>(event: E, fields?: FieldsOf<E>): unknown;
+  debug<E extends LogEvent>(event: E, fields?: FieldsOf<E>): unknown;
+  log<E extends LogEvent>(level: LogLevel, event: E, fields?: FieldsOf<E>): unknown;
   child(meta: LogFields): Logger;
   isLevelEnabled(level: LogLevel): boolean;
   silent: boolean;

@@ -4,6 +4,7 @@
  * each answered turn gathers every stage's time from the caller's end of speech.
  */
 import type { Logger } from '../../server/logger.ts';
+import type { TurnLatencyFields } from '../../server/log-fields.ts';
 import type { Metrics } from '../../server/metrics.ts';
 import type { CallEvent, EventOf } from './events.ts';
 import { gatewayOverhead, turnComponents, turnLogFields, type ReplyMetrics, type TurnTiming } from './turn-metrics.ts';
@@ -35,14 +36,14 @@ export class Telemetry {
   #ttsUnavailableLogged = false;
   #endReason: string | undefined;
 
-  readonly #onTurn: ((turn: number, fields: Record<string, number | undefined>) => void) | undefined;
+  readonly #onTurn: ((turn: number, fields: TurnLatencyFields) => void) | undefined;
 
   /** `onTurn` hears each TURN line's numbers (the call record keeps them). */
   constructor(
     log: Logger,
     metrics: Metrics | undefined,
     now: () => number,
-    onTurn?: (turn: number, fields: Record<string, number | undefined>) => void,
+    onTurn?: (turn: number, fields: TurnLatencyFields) => void,
   ) {
     this.#log = log;
     this.#metrics = metrics;

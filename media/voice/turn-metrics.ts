@@ -4,6 +4,7 @@
  * itself added between provider events. Pure.
  */
 import type { TurnComponent } from '../../server/metrics.ts';
+import type { TurnLatencyFields } from '../../server/log-fields.ts';
 
 /** When each stage of a reply happened (call time, ms), for the TURN log. */
 export interface ReplyMetrics {
@@ -57,7 +58,7 @@ export function gatewayOverhead(t: TurnTiming, m: ReplyMetrics): number | undefi
 }
 
 /** The `TURN` log fields (camelCase, `…Ms`) for the components and overhead. */
-export function turnLogFields(c: TurnComponents, overheadMs: number | undefined): Record<string, number | undefined> {
+export function turnLogFields(c: TurnComponents, overheadMs: number | undefined): TurnLatencyFields {
   return {
     sttFinalMs: c.stt_final,
     committedMs: c.committed,

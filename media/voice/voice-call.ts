@@ -264,6 +264,6 @@ export class VoiceCall implements CallHandler {
 }
 
 /** TURN fields as the record stores them: a stage that did not happen is null. */
-function nullable(fields: Record<string, number | undefined>): Record<string, number | null> {
-  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v ?? null]));
+function nullable(fields: Readonly<object>): Record<string, number | null> {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, (v as number | undefined) ?? null]));
 }

@@ -8,6 +8,7 @@
 export type { LogRecord } from '../gateway-child.ts';
 import type { LogRecord } from '../gateway-child.ts';
 import type { LogEvent } from '../../server/log-events.ts';
+import type { LogEventFields, TypedLogEvent } from '../../server/log-fields.ts';
 
 /** The log flow of a good call, as the README documents it. */
 export const EXPECTED_FLOW: readonly LogEvent[] = ['WS_START', 'STT_PARTIAL', 'STT_FINAL', 'TTS_LEN_ms', 'MEDIA_TX'];
@@ -37,7 +38,7 @@ export function checkFlow(records: readonly LogRecord[], expected: readonly LogE
 }
 
 /** The fields shown for each event; events not listed show none. */
-const SHOWN: Partial<Record<LogEvent, readonly string[]>> = {
+const SHOWN: { [E in LogEvent]?: readonly (E extends TypedLogEvent ? keyof LogEventFields[E] : string)[] } = {
   INCOMING_CALL: ['from', 'to'],
   STREAM_STATUS: ['streamEvent'],
   WS_START: ['streamSid'],
