@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LOG_EVENT_NAMES } from '../../server/log-events.ts';
+import { isLogEvent } from '../../server/log-fields.ts';
 
 const root = path.resolve(__dirname, '../..');
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -35,5 +36,14 @@ describe('the log event catalogue', () => {
   it('names only events the code can log', () => {
     const code = productSources();
     expect(LOG_EVENT_NAMES.filter((name) => !code.includes(`'${name}'`))).toEqual([]);
+  });
+});
+
+describe('isLogEvent', () => {
+  it('tells a parsed record of one event from the others', () => {
+    const turn: Record<string, unknown> = { level: 'info', message: 'TURN', turn: 0, overheadMs: 1.5 };
+    expect(isLogEvent(turn, 'TURN') && turn.overheadMs).toBe(1.5);
+    expect(isLogEvent(turn, 'BARGE_IN')).toBe(false);
+    expect(isLogEvent({ message: 'TURN_COMMIT' }, 'TURN')).toBe(false);
   });
 });
