@@ -18,6 +18,7 @@ import { createApp } from './routes/app.ts';
 import { Drain } from './server/drain.ts';
 import { LogLimiter } from './server/log-limit.ts';
 import { createHttpServer } from './server/http-server.ts';
+import { httpStatus } from './server/errors.ts';
 import type { UsedTokens } from './server/used-tokens.ts';
 import { MediaServer } from './media/twilio/media-server.ts';
 import { StreamTokens } from './media/twilio/stream-token.ts';
@@ -34,6 +35,9 @@ import express from 'express';
 import { apiRoutes } from './routes/api.ts';
 import { mountConsole } from './routes/console/mount.ts';
 import { MemoryCallFeed, type CallFeed } from './server/call-feed.ts';
+
+/** The status of a plain request for `/ws/*`, from the error catalogue. */
+const UPGRADE_REQUIRED = httpStatus('HTTP_UPGRADE_REQUIRED');
 
 /** A wired gateway, not yet listening. */
 export interface Gateway {
@@ -130,7 +134,7 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
   };
   const server = createHttpServer({ limits, logger, limiter, metrics }, (req, res) => {
     if (pathOf(req.url).startsWith('/ws/')) {
-      res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade' });
+      res.writeHead(UPGRADE_REQUIRED, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade' });
       res.end('WebSocket endpoint: send an upgrade request');
       return;
     }
