@@ -18,6 +18,7 @@ import { createApp } from './routes/app.ts';
 import { Drain } from './server/drain.ts';
 import { LogLimiter } from './server/log-limit.ts';
 import { createHttpServer } from './server/http-server.ts';
+import { httpStatus } from './server/errors.ts';
 import type { UsedTokens } from './server/used-tokens.ts';
 import { MediaServer } from './media/twilio/media-server.ts';
 import { StreamTokens } from './media/twilio/stream-token.ts';
@@ -32,6 +33,9 @@ import { gatewayEndings } from './server/store/endings.ts';
 import { loadSpeechDetectorModel } from './media/audio/speech-detector.ts';
 import { consoleAndApi } from './routes/web.ts';
 import { MemoryCallFeed, type CallFeed } from './server/call-feed.ts';
+
+/** The status of a plain request for `/ws/*`, from the error catalogue. */
+const UPGRADE_REQUIRED = httpStatus('HTTP_UPGRADE_REQUIRED');
 
 /** A wired gateway, not yet listening. */
 export interface Gateway {
@@ -135,7 +139,7 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
   };
   const server = createHttpServer({ limits, logger, limiter, metrics }, (req, res) => {
     if (pathOf(req.url).startsWith('/ws/')) {
-      res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade' });
+      res.writeHead(UPGRADE_REQUIRED, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'Upgrade' });
       res.end('WebSocket endpoint: send an upgrade request');
       return;
     }

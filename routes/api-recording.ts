@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Request, Response } from 'express';
+import { httpStatus } from '../server/errors.ts';
 
 /** A byte range to send, or `unsatisfiable` (416), or undefined for the whole file. */
 export type RangeResult = { start: number; end: number } | 'unsatisfiable' | undefined;
@@ -39,7 +40,7 @@ export async function sendRecording(req: Request, res: Response, file: string): 
   const range = parseRange(req.get('range'), size);
   res.set({ 'Content-Type': 'audio/wav', 'Accept-Ranges': 'bytes', 'Cache-Control': 'no-store' });
   if (range === 'unsatisfiable') {
-    res.status(416).set('Content-Range', `bytes */${size}`).end();
+    res.status(httpStatus('RANGE_NOT_SATISFIABLE')).set('Content-Range', `bytes */${size}`).end();
     return;
   }
   const { start, end } = range ?? { start: 0, end: size - 1 };

@@ -14,6 +14,7 @@
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../server/logger.ts';
+import { httpStatus, type HttpErrorCode } from '../server/errors.ts';
 import { StoreUnavailableError } from '../server/store/database.ts';
 import type { CallDocument, CallSummary, ListCursor } from '../server/store/reader.ts';
 import { sendRecording } from './api-recording.ts';
@@ -41,7 +42,7 @@ export const localOnly: RequestHandler = (req, res, next) => {
   const peer = req.socket.remoteAddress ?? '';
   if (peer === '::1' || peer.startsWith('127.') || peer.startsWith('::ffff:127.')) return next();
   res
-    .status(403)
+    .status(httpStatus('FORBIDDEN'))
     .set('Cache-Control', 'no-store')
     .json({ error: { code: 'FORBIDDEN', message: 'loopback only' } });
 };
@@ -52,12 +53,13 @@ export const LIST_LIMIT = { default: 50, max: 200 } as const;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 const CALL_SID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** A refusal: `code` (a catalogue code) goes on the wire with the status of `statusOf` (default: its own). */
 class ApiError extends Error {
   readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
+  readonly code: HttpErrorCode;
+  constructor(code: HttpErrorCode, message: string, statusOf: HttpErrorCode = code) {
     super(message);
-    this.status = status;
+    this.status = httpStatus(statusOf);
     this.code = code;
   }
 }
@@ -75,7 +77,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
     const limit = parseLimit(req.query.limit);
     const cursor = parseBefore(req.query.before);
     const calls = await reader.listCalls(limit, cursor);
-    if (!calls) throw new ApiError(400, 'BAD_CURSOR', 'before: no call with that callSid');
+    if (!calls) throw new ApiError('BAD_CURSOR', 'before: no call with that callSid');
     const last = calls.at(-1);
     res.json({ calls, nextBefore: calls.length === limit && last ? last.callSid : null });
   });
@@ -83,19 +85,21 @@ export function apiRoutes(deps: ApiDeps): express.Router {
   router.get('/api/calls/:callSid', async (req, res) => {
     const callSid = parseCallSid(req.params.callSid);
     const doc = await reader.getCall(callSid);
-    if (!doc) throw new ApiError(404, 'CALL_NOT_FOUND', 'no call with that callSid');
+    if (!doc) throw new ApiError('CALL_NOT_FOUND', 'no call with that callSid');
     res.json(doc);
   });
 
   router.get('/api/calls/:callSid/recording', async (req, res) => {
     const callSid = parseCallSid(req.params.callSid);
     const file = await reader.recordingPath(callSid);
-    if (!file) throw new ApiError(404, 'RECORDING_NOT_FOUND', 'no recording for that call');
+    if (!file) throw new ApiError('RECORDING_NOT_FOUND', 'no recording for that call');
     await sendRecording(req, res, file);
   });
 
   router.use('/api', (req: Request) => {
-    throw new ApiError(req.method === 'GET' || req.method === 'HEAD' ? 404 : 405, 'NOT_FOUND', 'no such API route');
+    // Other methods get 405, still with the code NOT_FOUND that clients already know.
+    const statusOf = req.method === 'GET' || req.method === 'HEAD' ? 'NOT_FOUND' : 'HTTP_METHOD_NOT_ALLOWED';
+    throw new ApiError('NOT_FOUND', 'no such API route', statusOf);
   });
   router.use('/api', apiErrors(logger));
   return router;
@@ -104,7 +108,7 @@ export function apiRoutes(deps: ApiDeps): express.Router {
 function parseLimit(v: unknown): number {
   if (v === undefined) return LIST_LIMIT.default;
   if (typeof v !== 'string' || !/^\d{1,4}$/.test(v) || Number(v) < 1 || Number(v) > LIST_LIMIT.max) {
-    throw new ApiError(400, 'BAD_LIMIT', `limit: expected a whole number from 1 to ${LIST_LIMIT.max}`);
+    throw new ApiError('BAD_LIMIT', `limit: expected a whole number from 1 to ${LIST_LIMIT.max}`);
   }
   return Number(v);
 }
@@ -116,30 +120,25 @@ function parseBefore(v: unknown): ListCursor | undefined {
     if (!Number.isNaN(ms)) return { beforeMs: ms };
   }
   if (typeof v === 'string' && CALL_SID.test(v) && !/^\d/.test(v)) return { afterCallSid: v };
-  throw new ApiError(400, 'BAD_CURSOR', 'before: expected an ISO time (2026-01-31T12:00:00Z) or a callSid');
+  throw new ApiError('BAD_CURSOR', 'before: expected an ISO time (2026-01-31T12:00:00Z) or a callSid');
 }
 
 function parseCallSid(v: unknown): string {
-  if (typeof v !== 'string' || !CALL_SID.test(v)) throw new ApiError(400, 'BAD_CALL_SID', 'malformed callSid');
+  if (typeof v !== 'string' || !CALL_SID.test(v)) throw new ApiError('BAD_CALL_SID', 'malformed callSid');
   return v;
 }
 
 function apiErrors(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    let status = 500;
-    let code = 'INTERNAL';
-    let message = 'internal error';
+    let answer = new ApiError('INTERNAL', 'internal error');
     if (err instanceof ApiError) {
-      ({ status, code, message } = err);
+      answer = err;
     } else if (err instanceof StoreUnavailableError) {
-      status = 503;
-      code = err.code;
-      message = 'the call store is unavailable; try again shortly';
+      answer = new ApiError('STORE_UNAVAILABLE', 'the call store is unavailable; try again shortly');
       logger.error('API_STORE_UNAVAILABLE', { path: req.path, error: err.message });
-    } else if (err instanceof URIError || (err as { status?: unknown })?.status === 400) {
-      status = 400;
-      code = 'BAD_REQUEST';
-      message = 'malformed request';
+    } else if (err instanceof URIError || (err as { status?: unknown })?.status === httpStatus('BAD_REQUEST')) {
+      // A badly encoded path (the router marks it with status 400).
+      answer = new ApiError('BAD_REQUEST', 'malformed request');
     } else {
       logger.error('API_INTERNAL_ERROR', { path: req.path, error: err instanceof Error ? err.message : String(err) });
     }
@@ -147,6 +146,7 @@ function apiErrors(logger: Logger) {
       res.destroy();
       return;
     }
+    const { status, code, message } = answer;
     res.status(status).set('Cache-Control', 'no-store').json({ error: { code, message } });
   };
 }

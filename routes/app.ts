@@ -12,7 +12,7 @@ import type { Config } from '../config/config.ts';
 import type { Agents } from '../config/agents.ts';
 import type { Logger } from '../server/logger.ts';
 import { isValidWebhookSignature, webhookUrl, type RequestWithRawBody } from '../server/twilio-signature.ts';
-import { ERRORS } from '../server/errors.ts';
+import { clientErrorCode, ERRORS, httpStatus } from '../server/errors.ts';
 import type { StreamTokens } from '../media/twilio/stream-token.ts';
 import { healthRoutes } from './health.ts';
 import { incomingCall } from './incoming-call.ts';
@@ -52,8 +52,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(healthRoutes({ isDraining: deps.isDraining, deployId: config.deployId, startedAt: deps.startedAt }));
   app.get('/metrics', async (req, res, next) => {
     if (config.metricsToken && !bearerMatches(req.get('authorization'), config.metricsToken)) {
-      deps.limiter.log('warn', 'METRICS_UNAUTHORIZED', { code: 'METRICS_UNAUTHORIZED', status: 401 });
-      res.status(401).set('WWW-Authenticate', 'Bearer').type('text/plain').send('unauthorized');
+      const status = httpStatus('METRICS_UNAUTHORIZED');
+      deps.limiter.log('warn', 'METRICS_UNAUTHORIZED', { code: 'METRICS_UNAUTHORIZED', status });
+      res.status(status).set('WWW-Authenticate', 'Bearer').type('text/plain').send('unauthorized');
       return;
     }
     try {
@@ -117,7 +118,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (deps.api) app.use(deps.api);
 
   app.use((req: Request, res: Response) => {
-    res.status(404).type('text/plain').send('not found');
+    res.status(httpStatus('HTTP_NOT_FOUND')).type('text/plain').send('not found');
   });
   app.use(errorHandler(logger, deps.limiter, config.twilioSayVoice));
   return app;
@@ -133,7 +134,11 @@ function bearerMatches(header: string | undefined, token: string): boolean {
 
 const onlyGetPost: RequestHandler = (req, res, next) => {
   if (req.method === 'GET' || req.method === 'POST') return next();
-  res.status(405).set('Allow', 'GET, POST').type('text/plain').send('method not allowed');
+  res
+    .status(httpStatus('HTTP_METHOD_NOT_ALLOWED'))
+    .set('Allow', 'GET, POST')
+    .type('text/plain')
+    .send('method not allowed');
 };
 
 /**
@@ -151,32 +156,8 @@ function requireSignature(config: Config, limiter: LogLimiter): RequestHandler {
       path: req.path,
       signed: !!req.get('x-twilio-signature'),
     });
-    res.status(403).type('text/plain').send('invalid Twilio signature');
+    res.status(httpStatus('TWILIO_SIGNATURE_INVALID')).type('text/plain').send('invalid Twilio signature');
   };
-}
-
-/** Body-parser errors that are the client's fault, by the parser's `type`. */
-const CLIENT_ERRORS: Record<string, { status: number; code: keyof typeof ERRORS }> = {
-  'entity.too.large': { status: 413, code: 'HTTP_BODY_TOO_LARGE' },
-  'entity.parse.failed': { status: 400, code: 'HTTP_BAD_BODY' },
-  'entity.verify.failed': { status: 400, code: 'HTTP_BAD_BODY' },
-  'encoding.unsupported': { status: 415, code: 'HTTP_BAD_BODY' },
-  'charset.unsupported': { status: 415, code: 'HTTP_BAD_BODY' },
-  'request.aborted': { status: 400, code: 'HTTP_BAD_BODY' },
-  'request.size.invalid': { status: 400, code: 'HTTP_BAD_BODY' },
-  'parameters.too.many': { status: 413, code: 'HTTP_BODY_TOO_LARGE' },
-};
-
-/**
- * A body that could not be decompressed or decoded (zlib errors from `Content-Encoding`, bad bytes):
- * body-parser marks those as the client's fault (`expose`, a 4xx status) without a `type`.
- */
-function undecodable(err: unknown): { status: number; code: keyof typeof ERRORS } | undefined {
-  const e = err as { status?: unknown; expose?: unknown };
-  if (e?.expose === true && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-    return { status: e.status === 413 ? 413 : 400, code: e.status === 413 ? 'HTTP_BODY_TOO_LARGE' : 'HTTP_BAD_BODY' };
-  }
-  return undefined;
 }
 
 /**
@@ -187,19 +168,20 @@ function undecodable(err: unknown): { status: number; code: keyof typeof ERRORS 
 function errorHandler(logger: Logger, limiter: LogLimiter, sayVoice: string) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const type = (err as { type?: unknown })?.type;
-    const known = (typeof type === 'string' ? CLIENT_ERRORS[type] : undefined) ?? undecodable(err);
+    // The client's fault (a body the parser refused, or could not decompress or decode), or ours.
+    const known = clientErrorCode(err);
     if (res.headersSent) {
       logger.error('HTTP_ERROR_AFTER_HEADERS', { code: 'HTTP_INTERNAL', path: req.path, error: String(err) });
       return;
     }
     if (known) {
       limiter.log('warn', 'HTTP_BAD_REQUEST', {
-        code: known.code,
+        code: known,
         path: req.path,
-        status: known.status,
+        status: httpStatus(known),
         reason: typeof type === 'string' ? type : (err as { code?: string }).code,
       });
-      res.status(known.status).type('text/plain').send(ERRORS[known.code].summary);
+      res.status(httpStatus(known)).type('text/plain').send(ERRORS[known].summary);
       return;
     }
     logger.error('HTTP_INTERNAL_ERROR', { code: 'HTTP_INTERNAL', path: req.path, error: String(err) });
@@ -211,7 +193,7 @@ function errorHandler(logger: Logger, limiter: LogLimiter, sayVoice: string) {
       vr.hangup();
       res.status(200).type('text/xml').send(vr.toString());
     } else {
-      res.status(500).type('text/plain').send('internal error');
+      res.status(httpStatus('HTTP_INTERNAL')).type('text/plain').send('internal error');
     }
   };
 }

@@ -19,7 +19,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../server/logger.ts';
-import { ERRORS, type ErrorCode } from '../server/errors.ts';
+import { ERRORS, httpStatus, type HttpErrorCode } from '../server/errors.ts';
 
 /** Name of the session cookie (Path=/, HttpOnly, SameSite=Strict, Secure over https). */
 export const SESSION_COOKIE = 'gw_console_session';
@@ -153,11 +153,11 @@ export function createConsoleAuth(opts: ConsoleAuthOptions): ConsoleAuth {
  * Answers a refused request: JSON `{ error: { code, message } }` under /api, plain text elsewhere;
  * never cached, never more than the catalogue's summary.
  */
-export function sendConsoleError(req: Request, res: Response, code: ErrorCode, status?: number): void {
-  const spec: { http?: number; summary: string } = ERRORS[code];
-  res.status(status ?? spec.http ?? 500).set('Cache-Control', 'no-store');
-  if (req.originalUrl.startsWith('/api/')) res.json({ error: { code, message: spec.summary } });
-  else res.type('text/plain').send(spec.summary);
+export function sendConsoleError(req: Request, res: Response, code: HttpErrorCode): void {
+  const { summary } = ERRORS[code];
+  res.status(httpStatus(code)).set('Cache-Control', 'no-store');
+  if (req.originalUrl.startsWith('/api/')) res.json({ error: { code, message: summary } });
+  else res.type('text/plain').send(summary);
 }
 
 function deny(req: Request, res: Response, code: 'CONSOLE_AUTH_REQUIRED' | 'CONSOLE_LOOPBACK_ONLY'): void {

@@ -5,6 +5,7 @@
  */
 import { Router } from 'express';
 import pkg from '../package.json' with { type: 'json' };
+import { httpStatus } from '../server/errors.ts';
 
 /** What the health routes need to know. */
 export interface HealthDeps {
@@ -18,7 +19,7 @@ export function healthRoutes(deps: HealthDeps): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store');
-    if (deps.isDraining()) res.status(503).type('text/plain').send('draining');
+    if (deps.isDraining()) res.status(httpStatus('HTTP_DRAINING')).type('text/plain').send('draining');
     else res.status(200).type('text/plain').send('ok');
   });
   router.get('/version', (_req, res) => {

@@ -15,6 +15,7 @@ import twilio from 'twilio';
 import type { Logger } from '../server/logger.ts';
 import type { Agents } from '../config/agents.ts';
 import type { LogLimiter } from '../server/log-limit.ts';
+import { httpStatus } from '../server/errors.ts';
 import { boundParams, MEDIA_PATH, STREAM_PARAMS } from '../media/twilio/stream-params.ts';
 import type { StreamTokens } from '../media/twilio/stream-token.ts';
 import { publicBase, webhookParams } from './webhook-request.ts';
@@ -42,18 +43,18 @@ export function incomingCall(deps: IncomingCallDeps) {
     const base = publicBase(req, deps.publicBaseUrl);
     if (!base) {
       deps.limiter.log('warn', 'INCOMING_CALL_BAD_HOST', {
-        code: 'HTTP_BAD_BODY',
+        code: 'HTTP_BAD_HOST',
         host: req.get('host'),
         proto: req.get('x-forwarded-proto'),
       });
-      res.status(400).type('text/plain').send('bad Host header or forwarded scheme');
+      res.status(httpStatus('HTTP_BAD_HOST')).type('text/plain').send('bad Host header or forwarded scheme');
       return;
     }
     const params = webhookParams(req);
     const callSid = params.CallSid ?? '';
     if (callSid.length > CALL_SID_MAX) {
-      deps.limiter.log('warn', 'INCOMING_CALL_BAD_SID', { code: 'HTTP_BAD_BODY', length: callSid.length });
-      res.status(400).type('text/plain').send('bad CallSid');
+      deps.limiter.log('warn', 'INCOMING_CALL_BAD_SID', { code: 'HTTP_BAD_CALL_SID', length: callSid.length });
+      res.status(httpStatus('HTTP_BAD_CALL_SID')).type('text/plain').send('bad CallSid');
       return;
     }
     const host = new URL(base).host;

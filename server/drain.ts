@@ -14,6 +14,7 @@
  *                          └──second signal──► exit 1
  */
 import type { Logger } from './logger.ts';
+import { closeCode } from './errors.ts';
 
 /** What the drain controls. */
 export interface DrainDeps {
@@ -95,7 +96,7 @@ export class Drain {
         activeCalls: this.#deps.activeCalls(),
         openSockets: open,
       });
-      this.#deps.closeAllSockets(1001, 'gateway shutting down');
+      this.#deps.closeAllSockets(closeCode('WS_DRAIN_TIMEOUT'), 'gateway shutting down');
       // Give the close handshakes a moment so each call logs its own WS_CLOSED.
       const until = Date.now() + 1000;
       while (this.#deps.openSockets() > 0 && Date.now() < until) await sleep(50);

@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from './logger.ts';
 import type { LogLimiter } from './log-limit.ts';
 import type { Metrics } from './metrics.ts';
+import { httpStatus, statusLine, type HttpErrorCode } from './errors.ts';
 
 /** The limits, from the configuration. */
 export interface HttpLimits {
@@ -45,11 +46,14 @@ export function createHttpServer(deps: HttpServerDeps, handler: http.RequestList
       handler(req, res);
     } catch (err) {
       logger.error('HTTP_HANDLER_ERROR', {
-        code: 'HTTP_INTERNAL',
+        code: 'HTTP_HANDLER_FAILED',
         error: err instanceof Error ? err.message : String(err),
       });
       if (res.headersSent) res.destroy();
-      else res.writeHead(503, { 'Content-Type': 'text/plain', Connection: 'close' }).end('service unavailable\n');
+      else
+        res
+          .writeHead(httpStatus('HTTP_HANDLER_FAILED'), { 'Content-Type': 'text/plain', Connection: 'close' })
+          .end('service unavailable\n');
     }
   });
   server.headersTimeout = limits.headersTimeoutMs;
@@ -73,10 +77,10 @@ export function createHttpServer(deps: HttpServerDeps, handler: http.RequestList
   return server;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  408: 'Request Timeout',
-  431: 'Request Header Fields Too Large',
+/** Node's parser and timeout errors, by their `code`; any other is a malformed request. */
+const CLIENT_ERRORS: Readonly<Record<string, HttpErrorCode>> = {
+  ERR_HTTP_REQUEST_TIMEOUT: 'HTTP_REQUEST_TIMEOUT',
+  HPE_HEADER_OVERFLOW: 'HTTP_HEADERS_TOO_LARGE',
 };
 
 /**
@@ -85,13 +89,14 @@ const STATUS_TEXT: Record<number, string> = {
  */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, limiter: LogLimiter): void {
   if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return void socket.destroy();
-  const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  limiter.log('debug', 'HTTP_CLIENT_ERROR', { code: err.code ?? 'HTTP_BAD_REQUEST', status });
+  const code = (err.code !== undefined && CLIENT_ERRORS[err.code]) || 'HTTP_MALFORMED_REQUEST';
+  // `reason` is Node's own code (HPE_INVALID_METHOD…); `code` is always the catalogue's.
+  limiter.log('debug', 'HTTP_CLIENT_ERROR', { code, status: httpStatus(code), reason: err.code });
   const inFlight = (socket as Duplex & { _httpMessage?: http.ServerResponse })._httpMessage;
   // A response the app started writing must not get a second status line after it; one it has not
   // started is abandoned (the socket is destroyed below, so nothing of it can follow ours).
   if (socket.writable && !inFlight?.headersSent) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.write(`${statusLine(code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
   socket.destroy();
 }

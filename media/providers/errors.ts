@@ -186,13 +186,9 @@ export function fromGrpcError(provider: ProviderName, err: unknown): ProviderErr
 export function fromOpenAIError(err: unknown, secrets: readonly (string | undefined)[] = []): ProviderError {
   if (err instanceof ProviderError) return err;
   const text = err instanceof Error ? err.message : String(err);
-  const make = (code: ProviderErrorCode, vendorCode?: number | string, retryable?: boolean): ProviderError =>
-    providerError('llm', code, text, {
-      cause: err,
-      secrets,
-      ...(vendorCode === undefined ? {} : { vendorCode }),
-      ...(retryable === undefined ? {} : { retryable }),
-    });
+  // Whether a code is retryable is the catalogue's default (server/errors.ts), never decided here.
+  const make = (code: ProviderErrorCode, vendorCode?: number | string): ProviderError =>
+    providerError('llm', code, text, { cause: err, secrets, ...(vendorCode === undefined ? {} : { vendorCode }) });
 
   // Subclasses first: APIUserAbortError and APIConnectionError extend APIError.
   if (err instanceof APIUserAbortError) return make('ABORTED');
@@ -200,8 +196,8 @@ export function fromOpenAIError(err: unknown, secrets: readonly (string | undefi
   if (err instanceof APIConnectionError) return make('UNAVAILABLE');
   if (err instanceof AuthenticationError || err instanceof PermissionDeniedError) return make('AUTH', err.status);
   if (err instanceof RateLimitError) {
-    // Out of credit is a 429 too, but waiting will not help.
-    return err.code === 'insufficient_quota' ? make('QUOTA', 429, false) : make('RATE_LIMITED', 429);
+    // Out of credit is a 429 too, but waiting will not help: QUOTA, which the catalogue makes permanent.
+    return err.code === 'insufficient_quota' ? make('QUOTA', 429) : make('RATE_LIMITED', 429);
   }
   if (err instanceof BadRequestError || err instanceof NotFoundError || err instanceof UnprocessableEntityError)
     return make('BAD_REQUEST', err.status);

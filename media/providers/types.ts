@@ -3,12 +3,14 @@
  * SDK (Google STT, OpenAI, Google TTS) and can be replaced by a fake in tests. Cancellation is
  * always an AbortSignal; failures are always a {@link ProviderError} with a stable code.
  */
+import { ERRORS, type ProviderErrorCode } from '../../server/errors.ts';
 
 /** Which provider failed. */
 export type ProviderName = 'stt' | 'llm' | 'tts';
 
 /**
- * Stable failure codes. `retryable` says whether the same request may succeed if tried again.
+ * Stable failure codes, from the error catalogue (server/errors.ts: the entries with `permanent`),
+ * which also holds each code's default `retryable` and `permanent`:
  * - AUTH: missing or wrong credentials / permission (never retryable; the call cannot go on)
  * - BAD_REQUEST: the provider refused the request (bad voice, language, model…)
  * - QUOTA: the account's quota or credit is exhausted (never retryable: waiting does not help)
@@ -20,17 +22,7 @@ export type ProviderName = 'stt' | 'llm' | 'tts';
  * - ABORTED: we cancelled it (barge-in, hang-up); not an error to report
  * - UNKNOWN: anything else
  */
-export type ProviderErrorCode =
-  | 'AUTH'
-  | 'BAD_REQUEST'
-  | 'QUOTA'
-  | 'RATE_LIMITED'
-  | 'UNAVAILABLE'
-  | 'TIMEOUT'
-  | 'STREAM_LIMIT'
-  | 'BAD_AUDIO'
-  | 'ABORTED'
-  | 'UNKNOWN';
+export type { ProviderErrorCode };
 
 /** A classified provider failure. */
 export class ProviderError extends Error {
@@ -49,19 +41,18 @@ export class ProviderError extends Error {
     this.name = 'ProviderError';
     this.provider = provider;
     this.code = code;
-    this.retryable =
-      opts.retryable ??
-      (code === 'UNAVAILABLE' || code === 'TIMEOUT' || code === 'RATE_LIMITED' || code === 'STREAM_LIMIT');
+    this.retryable = opts.retryable ?? ERRORS[code].retryable;
     this.vendorCode = opts.vendorCode;
   }
 
   /**
    * A failure that will not go away by itself on this call (credentials, a refused request such as
    * an unknown model or voice, an exhausted quota): the call cannot be served and ends at once.
-   * Transient failures (unavailable, timeout, rate limit) are worth another turn.
+   * Transient failures (unavailable, timeout, rate limit) are worth another turn. Which codes are
+   * permanent when not retryable is the catalogue's `permanent`.
    */
   get permanent(): boolean {
-    return !this.retryable && (this.code === 'AUTH' || this.code === 'BAD_REQUEST' || this.code === 'QUOTA');
+    return !this.retryable && ERRORS[this.code].permanent;
   }
 }
 

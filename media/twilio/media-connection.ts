@@ -19,6 +19,7 @@ import type { CallFactory, CallHandler } from './call-handler.ts';
 import { boundParams, STREAM_PARAMS } from './stream-params.ts';
 import type { Metrics } from '../../server/metrics.ts';
 import { BadFrames } from './bad-frames.ts';
+import { closeCode } from '../../server/errors.ts';
 
 /** Frames held while the stream token is being checked (10 s of audio); later ones are dropped. */
 const EARLY_FRAMES_MAX = 500;
@@ -138,7 +139,7 @@ export class MediaConnection {
         this.#call((h) => h.onStop());
         this.#release();
         // Twilio closes after stop; closing too ensures the socket never lingers.
-        this.ws.close(1000, 'stream stopped');
+        this.ws.close(closeCode('WS_STREAM_STOPPED'), 'stream stopped');
         return;
     }
   }
@@ -149,7 +150,7 @@ export class MediaConnection {
     this.#log = this.#deps.logger.child({ callSid, streamSid: msg.streamSid });
     if (!this.#deps.claimCall(callSid, this)) {
       this.#log.warn('WS_STREAM_DUPLICATE', { code: 'WS_STREAM_DUPLICATE' });
-      return this.#refuse('duplicate_stream', 'call already has a live stream');
+      return this.#refuse('WS_STREAM_DUPLICATE', 'duplicate_stream', 'call already has a live stream');
     }
     this.#state = 'starting';
     this.#callSid = callSid;
@@ -160,7 +161,7 @@ export class MediaConnection {
       .then((verdict) => this.#afterVerdict(msg, verdict))
       .catch((err: unknown) => {
         this.#log.error('WS_START_FAILED', { code: 'WS_START_FAILED', error: String(err) });
-        this.#refuse('token', 'start could not be checked');
+        this.#refuse('WS_START_FAILED', 'token', 'start could not be checked');
       });
   }
 
@@ -168,7 +169,7 @@ export class MediaConnection {
     if (this.#state !== 'starting') return; // closed (or timed out) while the store answered
     if (!verdict.ok) {
       this.#log.warn('WS_TOKEN_REJECTED', { code: 'WS_TOKEN_INVALID', reason: verdict.reason });
-      return this.#refuse('token', `stream token ${verdict.reason}`);
+      return this.#refuse('WS_TOKEN_INVALID', 'token', `stream token ${verdict.reason}`);
     }
     clearTimeout(this.#startTimer);
     const { callSid, customParameters } = msg.start;
@@ -200,7 +201,7 @@ export class MediaConnection {
         hangup: (reason) => {
           this.#outcome ??= /^[a-z-]{1,40}$/.test(reason) ? reason : 'hangup';
           this.#log.info('CALL_HANGUP', { reason });
-          ws.close(1000, reason.slice(0, 100));
+          ws.close(closeCode('CALL_ENDED_BY_AGENT'), reason.slice(0, 100));
         },
       });
     } catch (err) {
@@ -211,15 +212,19 @@ export class MediaConnection {
     for (const m of early) if (this.#state === 'started') this.#onMessage(m);
   }
 
-  /** Ends a socket that did not become a call: 1008, counted by `reason`. */
-  #refuse(reason: 'duplicate_stream' | 'token' | 'start_timeout', text: string): void {
+  /** Ends a socket that did not become a call with `code`'s close code (1008), counted by `reason`. */
+  #refuse(
+    code: 'WS_STREAM_DUPLICATE' | 'WS_START_FAILED' | 'WS_TOKEN_INVALID' | 'WS_START_TIMEOUT',
+    reason: 'duplicate_stream' | 'token' | 'start_timeout',
+    text: string,
+  ): void {
     clearTimeout(this.#startTimer);
     if (this.#state === 'starting' && this.#callSid) this.#deps.releaseCall(this.#callSid, this);
     this.#state = 'ended';
     this.#early = [];
     this.#outcome = 'rejected';
     this.#deps.metrics.wsRefused.inc({ reason });
-    this.ws.close(1008, text);
+    this.ws.close(closeCode(code), text);
   }
 
   #startTimedOut(): void {
@@ -229,7 +234,7 @@ export class MediaConnection {
       timeoutMs: this.#deps.startTimeoutMs,
       state: this.#state,
     });
-    this.#refuse('start_timeout', 'no start in time');
+    this.#refuse('WS_START_TIMEOUT', 'start_timeout', 'no start in time');
   }
 
   /** Runs a handler callback; a throwing handler is logged, never allowed to break the socket. */

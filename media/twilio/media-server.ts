@@ -71,7 +71,7 @@ export class MediaServer {
         this.#connections.add(conn);
       } catch (err) {
         this.#opts.logger.error('WS_CONNECTION_FAILED', {
-          code: 'WS_UPGRADE_FAILED',
+          code: 'WS_CONNECTION_FAILED',
           error: err instanceof Error ? err.message : String(err),
         });
         ws.terminate();

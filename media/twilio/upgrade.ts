@@ -12,6 +12,7 @@ import type { LogLimiter } from '../../server/log-limit.ts';
 import { isValidUpgradeSignature } from './upgrade-signature.ts';
 import { MEDIA_PATH } from './stream-params.ts';
 import type { MediaServer } from './media-server.ts';
+import { httpStatus, statusLine, statusText, type HttpErrorCode } from '../../server/errors.ts';
 
 /** What the listener needs. */
 export interface UpgradeDeps {
@@ -36,10 +37,10 @@ export function upgradeListener(deps: UpgradeDeps): (req: IncomingMessage, socke
     } catch (err) {
       deps.logger.error('WS_UPGRADE_FAILED', {
         code: 'WS_UPGRADE_FAILED',
-        status: 503,
+        status: httpStatus('WS_UPGRADE_FAILED'),
         error: err instanceof Error ? err.message : String(err),
       });
-      refuseUpgrade(socket, 503, 'Service Unavailable');
+      refuseUpgrade(socket, 'WS_UPGRADE_FAILED');
     }
   };
 }
@@ -47,8 +48,12 @@ export function upgradeListener(deps: UpgradeDeps): (req: IncomingMessage, socke
 function route(deps: UpgradeDeps, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const path = pathOf(req.url);
   if (path !== MEDIA_PATH && path !== `${MEDIA_PATH}/`) {
-    deps.limiter.log('warn', 'WS_UPGRADE_REJECTED', { code: 'WS_PATH_UNKNOWN', path, status: 404 });
-    return refuseUpgrade(socket, 404, 'Not Found');
+    deps.limiter.log('warn', 'WS_UPGRADE_REJECTED', {
+      code: 'WS_PATH_UNKNOWN',
+      path,
+      status: httpStatus('WS_PATH_UNKNOWN'),
+    });
+    return refuseUpgrade(socket, 'WS_PATH_UNKNOWN');
   }
   if (deps.authToken) {
     // The configuration refuses a token without a public base URL; this is the last line of defence.
@@ -56,25 +61,28 @@ function route(deps: UpgradeDeps, req: IncomingMessage, socket: Duplex, head: Bu
     if (!isValidUpgradeSignature(deps.authToken, req, deps.publicBaseUrl)) {
       deps.limiter.log('warn', 'WS_UPGRADE_REJECTED', {
         code: 'WS_SIGNATURE_INVALID',
-        status: 403,
+        status: httpStatus('WS_SIGNATURE_INVALID'),
         signed: typeof req.headers['x-twilio-signature'] === 'string',
       });
-      return refuseUpgrade(socket, 403, 'Forbidden');
+      return refuseUpgrade(socket, 'WS_SIGNATURE_INVALID');
     }
   }
   deps.media.handleUpgrade(req, socket, head);
 }
 
-/** Writes a real HTTP status line on a socket that will not be upgraded, then destroys it. */
-export function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+/**
+ * Writes `code`'s real HTTP status line on a socket that will not be upgraded (its reason phrase as
+ * the body), then destroys it.
+ */
+export function refuseUpgrade(socket: Duplex, code: HttpErrorCode): void {
   if (!socket.writable) return void socket.destroy();
-  const body = `${text}\n`;
+  const body = `${statusText(code)}\n`;
   const timer = setTimeout(() => socket.destroy(), REFUSE_FLUSH_MS);
   timer.unref();
   socket.once('close', () => clearTimeout(timer));
   socket.once('finish', () => socket.destroy());
   socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+    `${statusLine(code)}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }

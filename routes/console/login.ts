@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import type { Logger } from '../../server/logger.ts';
+import { httpStatus } from '../../server/errors.ts';
 import { LOGIN_PATH, sendConsoleError, type ConsoleAuth } from '../console-auth.ts';
 
 /** Most bytes a login form body may have. */
@@ -59,7 +60,12 @@ export function loginRoutes(opts: LoginOptions): Router {
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     if (!token || !auth.checkToken(token)) {
       logger.warn('CONSOLE_LOGIN_FAILED', { code: 'CONSOLE_AUTH_REQUIRED', remote: req.socket.remoteAddress });
-      return sendForm(res, 401, next, token ? 'That token is not right.' : 'Enter the console token.');
+      return sendForm(
+        res,
+        httpStatus('CONSOLE_AUTH_REQUIRED'),
+        next,
+        token ? 'That token is not right.' : 'Enter the console token.',
+      );
     }
     logger.info('CONSOLE_LOGIN', { remote: req.socket.remoteAddress });
     res.set('Set-Cookie', auth.sessionCookie(auth.mintSession(), req.secure));

@@ -11,6 +11,7 @@
 import type { ErrorRequestHandler, RequestHandler, Router } from 'express';
 import type { CallFeed } from '../../server/call-feed.ts';
 import type { Logger } from '../../server/logger.ts';
+import { clientErrorCode, httpStatus } from '../../server/errors.ts';
 import { createConsoleAuth, sendConsoleError, type ConsoleAuth, type ConsoleAuthOptions } from '../console-auth.ts';
 import { liveCallsEndpoint, type LiveCalls, type LiveCallsOptions } from '../api-live.ts';
 import { loginRoutes } from './login.ts';
@@ -54,17 +55,6 @@ export function mountConsole(router: Router, deps: ConsoleDeps): ConsoleRoutes {
   return { guard: auth.guard, auth, live };
 }
 
-/** Errors of the body parser that are the client's fault, by its `type`. */
-const CLIENT_ERRORS: Record<string, number> = {
-  'entity.too.large': 413,
-  'entity.parse.failed': 400,
-  'encoding.unsupported': 415,
-  'charset.unsupported': 415,
-  'request.aborted': 400,
-  'request.size.invalid': 400,
-  'parameters.too.many': 413,
-};
-
 /**
  * The error answer under /console and /api: the client's mistakes (a bad body, a badly encoded
  * path) get their 4xx, everything else a bare 500; never a stack trace, never the error's text.
@@ -73,22 +63,16 @@ function consoleErrors(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const path = (req.originalUrl.split('?')[0] ?? '').slice(0, 200);
     const type = (err as { type?: unknown } | null)?.type;
-    const status = (err as { status?: unknown } | null)?.status;
     // The body parser names its errors by `type`; the router marks a badly encoded path with status 400.
-    const clientStatus =
-      typeof type === 'string' && CLIENT_ERRORS[type] !== undefined
-        ? CLIENT_ERRORS[type]
-        : typeof status === 'number' && status >= 400 && status < 500
-          ? status
-          : undefined;
+    const client = clientErrorCode(err);
     if (res.headersSent) {
       logger.error('HTTP_ERROR_AFTER_HEADERS', { code: 'CONSOLE_INTERNAL', path, error: String(err) });
       res.destroy();
       return;
     }
-    if (clientStatus) {
-      logger.debug('CONSOLE_BAD_REQUEST', { path, status: clientStatus, reason: type });
-      res.status(clientStatus).set('Cache-Control', 'no-store').type('text/plain').send('bad request');
+    if (client) {
+      logger.debug('CONSOLE_BAD_REQUEST', { code: client, path, status: httpStatus(client), reason: type });
+      res.status(httpStatus(client)).set('Cache-Control', 'no-store').type('text/plain').send('bad request');
       return;
     }
     logger.error('CONSOLE_INTERNAL_ERROR', { code: 'CONSOLE_INTERNAL', path, error: String(err) });

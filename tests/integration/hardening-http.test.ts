@@ -248,7 +248,7 @@ describe('the request listener', () => {
     try {
       const first = await fetch(`http://127.0.0.1:${port}/`);
       expect(first.status).toBe(503);
-      expect(mem.events('HTTP_HANDLER_ERROR')[0]).toMatchObject({ code: 'HTTP_INTERNAL', error: 'boom' });
+      expect(mem.events('HTTP_HANDLER_ERROR')[0]).toMatchObject({ code: 'HTTP_HANDLER_FAILED', error: 'boom' });
       expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('fine');
     } finally {
       limiter.close();
