@@ -114,9 +114,9 @@ describe('the README', () => {
     }),
   );
 
-  it('has an Errors section right before "Pointing a Twilio number at it"', () => {
+  it('has one Errors section', () => {
     expect(start).toBeGreaterThan(0);
-    expect(readme.slice(start + 1)).toMatch(/^## Errors\n[^]*?\n## Pointing a Twilio number at it\n/);
+    expect(readme.indexOf('\n## Errors\n', start + 1)).toBe(-1);
   });
 
   it('lists every catalogue code once, and nothing else', () => {
