@@ -251,8 +251,42 @@ describe('media socket messages', () => {
       ]),
     );
     expect(h.logs.events('WS_START').some((r) => r.callSid === callSid)).toBe(true);
-    ws.close();
+    ws.send(JSON.stringify({ event: 'stop', sequenceNumber: '9', streamSid: 'MZbad', stop: { callSid } }));
     await closed(ws);
+    // Rejected frames never reach the call: of all the media above, only MZbad's frame 4 was audio.
+    const summary = await eventually(() => h.logs.events('CALL_AUDIO_SUMMARY').find((r) => r.callSid === callSid));
+    expect(summary).toMatchObject({ frames: 1, bytes: 160 });
+  });
+
+  it('never hands the call a frame or a key of another stream, and says so', async () => {
+    const callSid = 'CA2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a';
+    const params = await twimlParams(h, callSid);
+    const ws = await open(h.wsUrl);
+    ws.send(startMsg(callSid, 'MZmine', params));
+    await eventually(() => h.logs.events('WS_START').find((r) => r.callSid === callSid));
+    const before = h.logs.events('WS_BAD_MESSAGE').length;
+    ws.send(mediaMsg('MZtheirs', 2));
+    ws.send(
+      JSON.stringify({
+        event: 'dtmf',
+        streamSid: 'MZtheirs',
+        sequenceNumber: '3',
+        dtmf: { track: 'inbound_track', digit: '7' },
+      }),
+    );
+    ws.send(mediaMsg('MZmine', 4));
+    await eventually(() => h.logs.events('WS_BAD_MESSAGE').length >= before + 2, 3000, 'two wrong-stream logs');
+    ws.send(JSON.stringify({ event: 'stop', sequenceNumber: '5', streamSid: 'MZmine', stop: { callSid } }));
+    await closed(ws);
+    const summary = await eventually(() => h.logs.events('CALL_AUDIO_SUMMARY').find((r) => r.callSid === callSid));
+    expect(summary).toMatchObject({ frames: 1 });
+    expect(h.logs.events('DTMF').filter((r) => r.callSid === callSid)).toEqual([]);
+    expect(
+      h.logs
+        .events('WS_BAD_MESSAGE')
+        .slice(before)
+        .map((r) => r.reason),
+    ).toEqual(['wrong-stream', 'wrong-stream']);
   });
 
   it('closes the socket with 1008 when the stream token is missing, forged or reused', async () => {
