@@ -138,7 +138,7 @@ async function demo(report: DemoReport, running: Running, options: DemoOptions):
     from: CALLER_NUMBER,
     to: CLINIC_NUMBER,
     // Shorter waits than the CLI's defaults: both sides are local, so a quiet line means the agent is done.
-    quietMs: 600,
+    quietMs: 1000,
     replyMaxWaitMs: 12_000,
     maxCallMs: 40_000,
     ...(options.onCallEvent ? { onEvent: options.onCallEvent } : {}),
