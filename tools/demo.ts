@@ -1,15 +1,19 @@
 /**
- * `npm run demo [-- --out FILE] [--quiet] [--tone]`: the whole thing on one machine, no accounts.
- * Starts the real gateway with local emulators of Google STT, Google TTS and OpenAI, places a
- * simulated Hebrew call, prints the timeline and the gateway's log flow, writes the reply to a WAV
- * and shuts everything down. Exits 0 (call through, flow seen), 1 (failed; reasons printed), 2 (bad
- * arguments) or 130 (interrupted). The library (`runDemo`) lives in `demo/`.
+ * `npm run demo [-- --out FILE] [--keep] [--quiet] [--tone]`: the whole thing on one machine, no
+ * accounts. Starts the real gateway with the demo's agents file and local emulators of Google STT,
+ * Google TTS, OpenAI and a CRM, places a simulated Hebrew call (greeted by name, a booking through a
+ * tool call, a transfer), prints the timeline, the gateway's log flow and where to see the call,
+ * writes what the caller heard to a WAV and shuts everything down. Exits 0 (everything seen),
+ * 1 (failed; reasons printed), 2 (bad arguments) or 130 (interrupted). The library (`runDemo`)
+ * lives in `demo/`.
  */
+import { rmSync } from 'node:fs';
 import { runDemoCli } from './demo/cli.ts';
 
 if (import.meta.main) {
   const controller = new AbortController();
   let gatewayPid: number | undefined;
+  let dataDir: string | undefined; // the temporary call store, unless --keep
   let finished = false;
   let signals = 0;
   let outputGone = false;
@@ -32,8 +36,8 @@ if (import.meta.main) {
     controller.abort();
   });
   // Last resort for any exit before the orderly shutdown finished (forced Ctrl-C, a crash): the
-  // gateway must not outlive the demo. SIGKILL, because a gateway whose stdout reader is gone may
-  // no longer react to SIGTERM.
+  // gateway must not outlive the demo, nor its temporary call store. SIGKILL, because a gateway
+  // whose stdout reader is gone may no longer react to SIGTERM.
   process.on('exit', () => {
     if (finished || gatewayPid === undefined) return;
     try {
@@ -41,6 +45,7 @@ if (import.meta.main) {
     } catch {
       // already gone: that is what we wanted
     }
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 3 });
   });
 
   const code = await runDemoCli(
@@ -53,7 +58,10 @@ if (import.meta.main) {
       signal: controller.signal,
       // npm runs scripts from the package root; INIT_CWD is where `npm run demo` was typed.
       cwd: process.env['INIT_CWD'] ?? process.cwd(),
-      onReady: (setup) => (gatewayPid = setup.gatewayPid),
+      onReady: (setup) => {
+        gatewayPid = setup.gatewayPid;
+        if (!setup.keep) dataDir = setup.dataDir;
+      },
     },
   );
   finished = true;

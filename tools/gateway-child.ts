@@ -108,8 +108,12 @@ export function spawnGateway(opts: GatewayChildOptions): GatewayProcess {
   const child = spawn(process.execPath, [opts.script ?? 'gateway.ts', ...(opts.args ?? [])], {
     cwd: REPO_ROOT,
     // Each child keeps its call store in its own fresh directory unless told otherwise, so children
-    // running side by side never share (or leave behind) a database.
-    env: { ...baseGatewayEnv(), DATA_DIR: mkdtempSync(join(tmpdir(), 'gateway-data-')), ...opts.env },
+    // running side by side never share a database; a caller that passes DATA_DIR gets no extra directory.
+    env: {
+      ...baseGatewayEnv(),
+      DATA_DIR: opts.env['DATA_DIR'] ?? mkdtempSync(join(tmpdir(), 'gateway-data-')),
+      ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keep = opts.keepLogs ?? true;

@@ -1,7 +1,7 @@
 /**
  * The `npm run demo` command line: parse arguments, run the demo with a live timeline, print the
- * results. Exit codes: 0 the call went through and the expected log flow was seen; 1 something
- * failed (the reasons are printed); 2 bad arguments; 130 interrupted.
+ * results. Exit codes: 0 the call went through, the expected log flow and the four things the demo
+ * shows were seen; 1 something failed (the reasons are printed); 2 bad arguments; 130 interrupted.
  */
 import { access } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { formatEntry, TIMELINE_HEADING } from '../call/format.ts';
 import { formatResults, formatSetup, formatVerdict, TITLE } from './format.ts';
 import { DEFAULT_OUT, runDemo } from './run-demo.ts';
-import type { DemoSetup } from './run-demo.ts';
+import type { DemoOptions, DemoSetup } from './run-demo.ts';
 
 /** Where the CLI writes: stdout for the report, stderr for usage errors. */
 export interface CliIo {
@@ -18,17 +18,22 @@ export interface CliIo {
 }
 
 /** The usage text printed by `--help`. */
-export const USAGE = `usage: npm run demo [-- --out FILE] [--quiet] [--tone]
+export const USAGE = `usage: npm run demo [-- --out FILE] [--keep] [--quiet] [--tone]
 
-Starts the gateway with local emulators of Google Speech-to-Text, Google Text-to-Speech and OpenAI,
-places one simulated Hebrew phone call, prints its timeline and the gateway's log flow, writes the
-agent's reply to a WAV file, and shuts everything down. No accounts or network needed.
+Starts the gateway with its agents file (tools/demo/agents.yaml) and local emulators of Google
+Speech-to-Text, Google Text-to-Speech, OpenAI and the business's CRM, places one simulated Hebrew
+phone call, and shows: the caller greeted by the name the CRM has for their number, an appointment
+booked through a tool call (with a filler while the CRM is slow), a transfer to a person (what
+Twilio would dial, and the summary it whispers), and where to see the call (its console page and
+API record). Prints the timeline and the gateway's log flow, writes what the caller heard to a WAV
+file, and shuts everything down. No accounts or network needed.
 
-  --out FILE   where to write the reply audio (8 kHz μ-law WAV; default ${DEFAULT_OUT})
-  --quiet      print only the flow check, the WAV, the shutdown and the result
+  --out FILE   where to write what the caller heard (8 kHz μ-law WAV; default ${DEFAULT_OUT})
+  --keep       keep the temporary call store (DATA_DIR) and print how to serve the call again
+  --quiet      print only the four checks, the flow check, the WAV, the shutdown and the result
   --tone       make the emulated TTS answer with a tone even when espeak-ng is installed
 
-Exit code: 0 the call went through with the expected log flow; 1 something failed; 2 bad usage; 130 interrupted.`;
+Exit code: 0 the call went through and everything above was seen; 1 something failed; 2 bad usage; 130 interrupted.`;
 
 /** Exit codes of {@link runDemoCli}. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
@@ -41,6 +46,8 @@ export interface CliContext {
   cwd?: string;
   /** Told what is running once it is up (e.g. the gateway's pid, for a forced exit). */
   onReady?: (setup: DemoSetup) => void;
+  /** Handed to {@link runDemo}: the call's addresses, before the gateway stops (tests fetch them). */
+  beforeShutdown?: DemoOptions['beforeShutdown'];
 }
 
 /** Runs the CLI; returns the exit code ({@link EXIT}). Never throws for expected failures. */
@@ -69,6 +76,8 @@ export async function runDemoCli(argv: string[], io: CliIo, ctx: CliContext = {}
   const report = await runDemo({
     outPath: out,
     voice: args.tone ? 'tone' : 'espeak',
+    keep: args.keep,
+    ...(ctx.beforeShutdown ? { beforeShutdown: ctx.beforeShutdown } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     onReady: (setup) => {
       ctx.onReady?.(setup);
@@ -86,7 +95,7 @@ export async function runDemoCli(argv: string[], io: CliIo, ctx: CliContext = {}
 }
 
 /** @throws Error (from parseArgs or here) for bad arguments. */
-function parse(argv: string[]): { out: string; quiet: boolean; tone: boolean; help: boolean } {
+function parse(argv: string[]): { out: string; quiet: boolean; tone: boolean; keep: boolean; help: boolean } {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -95,6 +104,7 @@ function parse(argv: string[]): { out: string; quiet: boolean; tone: boolean; he
       out: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       tone: { type: 'boolean' },
+      keep: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -103,6 +113,7 @@ function parse(argv: string[]): { out: string; quiet: boolean; tone: boolean; he
     out: values.out ?? DEFAULT_OUT,
     quiet: values.quiet ?? false,
     tone: values.tone ?? false,
+    keep: values.keep ?? false,
     help: values.help ?? false,
   };
 }

@@ -1,27 +1,34 @@
 /**
  * `npm run demo` as a library: one Hebrew phone call through the real gateway, on this machine, with
- * no accounts.
+ * no accounts, showing what the agent does for a business.
  *
- *   emulators (Google STT gRPC, Google TTS gRPC, OpenAI SSE) ─▶ gateway child (`node gateway.ts`)
- *     ─▶ simulated Twilio call with the bundled recording ─▶ reply audio to a WAV
- *     ─▶ gateway stopped (SIGTERM, drain) ─▶ emulators closed ─▶ its log read for the call's flow
+ *   emulators (Google STT gRPC, Google TTS gRPC, OpenAI SSE, CRM HTTP) + temp DATA_DIR + agents file
+ *     ─▶ gateway child (`node gateway.ts`) ─▶ simulated Twilio call: greeting by name, "book", "a person"
+ *     ─▶ <Connect action> and the transfer's whisper followed ─▶ the call's API record and console page read
+ *     ─▶ gateway stopped (SIGTERM, drain) ─▶ emulators closed ─▶ DATA_DIR removed (kept with `keep`)
+ *     ─▶ the log flow and the four points checked ─▶ what the caller heard written to a WAV
  *
  * Everything that was started is stopped in `finally`, whatever failed and also when `signal`
- * aborts. The recognizer and the model are emulated; the gateway, its Google and OpenAI SDK clients,
- * the gRPC and HTTP wire protocols and the Twilio media protocol are real.
+ * aborts. The recognizer, the model and the CRM are emulated; the gateway, its Google and OpenAI SDK
+ * clients, its call store, the gRPC and HTTP wire protocols and the Twilio media protocol are real.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildWav, WAV_FORMAT } from '../../media/audio/wav.ts';
 import { runCall } from '../call/run-call.ts';
-import type { CallEvent, CallReport } from '../call/run-call.ts';
-import { startFakeOpenAI, startFakeStt, startFakeTts } from '../emulators/index.ts';
-import type { FakeOpenAI, FakeStt, FakeTts } from '../emulators/index.ts';
-import { CALLER_AUDIO_FILE, CALLER_AUDIO_PATH, CALLER_TRANSCRIPT, scriptedReply } from './conversation.ts';
-import { GatewayStartError, startGatewayChild } from '../gateway-child.ts';
-import type { GatewayChild, StopResult } from '../gateway-child.ts';
+import type { CallReport } from '../call/run-call.ts';
+import { GatewayStartError, REPO_ROOT, startGatewayChild } from '../gateway-child.ts';
+import type { GatewayChild } from '../gateway-child.ts';
+import { lookUpCall } from './call-record.ts';
+import { allPassed, checkPoints, type DemoEvidence } from './checks.ts';
+import { CALLER_NUMBER, CALLER_TURNS, CLINIC_NUMBER } from './conversation.ts';
 import { callRecords, checkFlow, EXPECTED_FLOW } from './log-flow.ts';
-import type { FlowCheck, LogRecord } from './log-flow.ts';
+import { DemoSetupError, gatewayEnv, makeDataDir, newWebhookSecret, startEmulators, writeAgentsFile } from './setup.ts';
+import type { Emulators } from './setup.ts';
+import type { DemoOptions, DemoReport, DemoSetup } from './types.ts';
+import { followWhisper, type Whisper } from './whisper.ts';
+
+export type { DemoOptions, DemoReport, DemoSetup, HeardWav, SetupTurn } from './types.ts';
 
 /** Default of {@link DemoOptions.outPath}. */
 export const DEFAULT_OUT = 'demo-reply.wav';
@@ -29,77 +36,9 @@ export const DEFAULT_OUT = 'demo-reply.wav';
 /** How long the gateway gets to drain after SIGTERM before it is killed. A finished call leaves nothing to wait for. */
 export const STOP_GRACE_MS = 8000;
 
-/** Options of {@link runDemo}; all optional. */
-export interface DemoOptions {
-  /** Where the reply WAV is written (a relative path is taken from the working directory). Default {@link DEFAULT_OUT}. */
-  outPath?: string;
-  /** 'espeak' (default): the emulated TTS speaks Hebrew with espeak-ng when it is on PATH, else a tone. 'tone': always the tone. */
-  voice?: 'espeak' | 'tone';
-  /** Aborting hangs up the call and shuts everything down; the report then has `interrupted`. */
-  signal?: AbortSignal;
-  /** Called once the emulators and the gateway are up, just before the call is placed. Must not throw. */
-  onReady?: (setup: DemoSetup) => void;
-  /** Each entry of the call timeline as it happens (see `tools/call/format.ts`). Must not throw. */
-  onCallEvent?: (event: CallEvent) => void;
-}
-
-/** What is running, once everything is up. */
-export interface DemoSetup {
-  gatewayUrl: string;
-  gatewayPid: number;
-  /** `host:port` of the STT emulator (insecure gRPC). */
-  sttAddress: string;
-  /** `host:port` of the TTS emulator (insecure gRPC). */
-  ttsAddress: string;
-  /** `http://…/v1` of the OpenAI-compatible emulator. */
-  openaiBaseUrl: string;
-  /** What the emulated TTS speaks with: espeak-ng Hebrew, or a tone (espeak-ng missing, or 'tone' asked for). */
-  ttsVoice: 'espeak' | 'tone';
-  /** Why it is a tone, when it is. */
-  toneReason: 'asked' | 'espeak-ng not found' | undefined;
-  /** Repository-relative path of the caller's recording. */
-  callerAudioPath: string;
-  callerAudioMs: number;
-  /** The text the emulated recognizer returns for it. */
-  transcript: string;
-}
-
-/** The reply audio file that was written. */
-export interface ReplyWav {
-  /** Absolute path. */
-  path: string;
-  /** μ-law bytes in the data chunk (8 per ms). */
-  bytes: number;
-  ms: number;
-  /** True when only the reply could not be told apart and the file holds everything the caller heard. */
-  wholeCall: boolean;
-}
-
-/** What happened. `ok` decides the exit code of `npm run demo`. */
-export interface DemoReport {
-  /** The call completed, the expected log flow was seen, reply audio was written, everything stopped cleanly. */
-  ok: boolean;
-  /** Why `ok` is false, one sentence each. */
-  problems: string[];
-  /** Worth knowing, not failures. */
-  notes: string[];
-  /** The run was aborted through `signal`. */
-  interrupted: boolean;
-  /** Undefined when start-up failed. */
-  setup: DemoSetup | undefined;
-  /** Undefined when the call was never placed. */
-  call: CallReport | undefined;
-  /** The gateway's log lines for the call, in order. */
-  records: LogRecord[];
-  flow: FlowCheck;
-  reply: ReplyWav | undefined;
-  /** How the gateway ended; undefined if it never started. */
-  gatewayExit: (StopResult & { unexpected: boolean }) | undefined;
-}
-
 /**
  * Runs the demo. Never throws for a failure of the demo itself (it is in `problems`); whatever was
- * started is stopped before it returns.
+ * started is stopped (and the DATA_DIR removed unless `keep`) before it returns.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const report: DemoReport = {
@@ -111,141 +50,145 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     call: undefined,
     records: [],
     flow: checkFlow([], EXPECTED_FLOW),
-    reply: undefined,
+    points: undefined,
+    audio: undefined,
     gatewayExit: undefined,
+    dataDir: undefined,
   };
-  const running: Running = {};
+  const running: Running = { emulators: {} };
   try {
-    await demo(report, running, options);
+    const evidence = await demo(report, running, options);
+    // The emulators' request lists, read before they close.
+    const { crm, tts } = running.emulators;
+    if (evidence && report.setup)
+      report.points = checkPoints({
+        ...evidence,
+        agent: report.setup.agent,
+        to: report.setup.to,
+        crmRequests: crm?.requests ?? [],
+        ttsTexts: (tts?.requests ?? []).map((r) => r.text),
+      });
   } catch (err) {
     if (err instanceof GatewayStartError || err instanceof DemoSetupError) report.problems.push(err.message);
     else report.problems.push(`the demo broke: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   } finally {
-    await shutDown(report, running);
+    await shutDown(report, running, options.keep ?? false);
   }
   report.interrupted = options.signal?.aborted ?? false;
   return settle(report, running.gateway);
 }
 
-/** Something the demo needs is missing; the message says what. */
-class DemoSetupError extends Error {}
-
 /** What has been started so far, for the shutdown. */
 interface Running {
-  stt?: FakeStt;
-  tts?: FakeTts;
-  openai?: FakeOpenAI;
+  emulators: Emulators;
   gateway?: GatewayChild;
+  dataDir?: string;
 }
 
-/** The demo proper; returns early when `options.signal` aborts. */
-async function demo(report: DemoReport, running: Running, options: DemoOptions): Promise<void> {
-  const { signal } = options;
-  const audio = await readFile(CALLER_AUDIO_FILE).catch((err: Error) => {
-    throw new DemoSetupError(`cannot read the caller's recording ${CALLER_AUDIO_PATH}: ${err.message}`);
-  });
-  // The emulators' defaults suit a call; only the words are the demo's own.
-  const stt = (running.stt = await startFakeStt({ transcript: () => CALLER_TRANSCRIPT }));
-  const voice = options.voice ?? 'espeak';
-  const tts = (running.tts = await startFakeTts({ voice }));
-  const openai = (running.openai = await startFakeOpenAI({
-    reply: ({ body }) => ({ text: scriptedReply(body), chunkDelayMs: TOKEN_GAP_MS }),
-  }));
-  if (signal?.aborted) return;
+/** What the call itself left for the checks (the rest is the set-up's and the emulators'). */
+type CallEvidence = Pick<DemoEvidence, 'call' | 'lookup' | 'whisper'>;
 
-  const gateway = (running.gateway = await startGatewayChild({ env: gatewayEnv(stt, tts, openai) }));
+/** The demo proper; returns early (undefined) when `options.signal` aborts. */
+async function demo(report: DemoReport, running: Running, options: DemoOptions): Promise<CallEvidence | undefined> {
+  const { signal } = options;
+  const audio = await Promise.all(
+    CALLER_TURNS.map((t) =>
+      readFile(path.join(REPO_ROOT, t.audioPath)).catch((err: Error) => {
+        throw new DemoSetupError(`cannot read the caller's recording ${t.audioPath}: ${err.message}`);
+      }),
+    ),
+  );
+  const secret = newWebhookSecret();
+  const voice = options.voice ?? 'espeak';
+  const e = running.emulators;
+  await startEmulators(e, voice, secret);
+  const dataDir = (running.dataDir = await makeDataDir());
+  report.dataDir = { path: dataDir, kept: false };
+  const { file: agentsFile, agent } = await writeAgentsFile(dataDir, e.crm!.url);
+  if (signal?.aborted) return undefined;
+
+  const env = gatewayEnv(e as Required<Emulators>, { dataDir, agentsFile }, secret);
+  const gateway = (running.gateway = await startGatewayChild({ env }));
+  const tts = e.tts!;
   const setup: DemoSetup = {
     gatewayUrl: gateway.url,
     gatewayPid: gateway.pid,
-    sttAddress: stt.address,
+    sttAddress: e.stt!.address,
     ttsAddress: tts.address,
-    openaiBaseUrl: openai.baseURL,
+    openaiBaseUrl: e.openai!.baseURL,
+    crmUrl: e.crm!.url,
     ttsVoice: tts.espeak ? 'espeak' : 'tone',
     toneReason: tts.espeak ? undefined : voice === 'tone' ? 'asked' : 'espeak-ng not found',
-    callerAudioPath: CALLER_AUDIO_PATH,
-    callerAudioMs: Math.round(audio.length / 8),
-    transcript: CALLER_TRANSCRIPT,
+    agent,
+    dataDir,
+    keep: options.keep ?? false,
+    from: CALLER_NUMBER,
+    to: CLINIC_NUMBER,
+    turns: CALLER_TURNS.map((t, i) => ({ ...t, audioMs: Math.round(audio[i]!.length / 8) })),
   };
   report.setup = setup;
   options.onReady?.(setup);
-  if (signal?.aborted) return;
+  if (signal?.aborted) return undefined;
 
   const call = await runCall({
     base: gateway.url,
-    audio,
+    audio: audio[0]!,
+    turnAudio: audio,
+    turns: audio.length,
+    from: CALLER_NUMBER,
+    to: CLINIC_NUMBER,
     // Shorter waits than the CLI's defaults: both sides are local, so a quiet line means the agent is done.
-    quietMs: 800,
+    quietMs: 1000,
     replyMaxWaitMs: 12_000,
-    maxCallMs: 25_000,
+    maxCallMs: 40_000,
     ...(options.onCallEvent ? { onEvent: options.onCallEvent } : {}),
     ...(signal ? { signal } : {}),
   });
   report.call = call;
-  if (signal?.aborted) return;
+  if (signal?.aborted) return undefined;
   if (!call.ok) report.problems.push(...call.problems.map((p) => `the call failed: ${p}`));
 
-  const reply = replyAudio(call);
-  if (reply.audio.length === 0) report.problems.push('the caller heard no reply to what it said');
-  else {
-    const out = path.resolve(options.outPath ?? DEFAULT_OUT);
-    const wav = buildWav(reply.audio, { formatTag: WAV_FORMAT.MULAW, channels: 1, sampleRate: 8000, bitsPerSample: 8 });
-    try {
-      await writeFile(out, wav);
-      report.reply = {
-        path: out,
-        bytes: reply.audio.length,
-        ms: Math.round(reply.audio.length / 8),
-        wholeCall: reply.wholeCall,
-      };
-    } catch (err) {
-      report.problems.push(`cannot write ${out}: ${(err as Error).message}`);
-    }
-  }
+  const whisper: Whisper | undefined = await followWhisper(gateway.url, call.next, call);
+  const lookup = await lookUpCall(gateway.url, call.callSid, signal ? { signal } : {});
+  await options.beforeShutdown?.(lookup);
+  await writeHeard(report, call, options.outPath ?? DEFAULT_OUT);
   const tones = tts.requests.filter((r) => r.engine === 'tone').length;
   if (tts.espeak && tones > 0)
     report.notes.push(`espeak-ng failed on ${tones} of ${tts.requests.length} syntheses; those were tones`);
+  return { call, lookup, whisper };
 }
 
-/** The emulated model sends its reply a few characters at a time, this far apart, like a real one streams tokens. */
-const TOKEN_GAP_MS = 20;
-
-/** The gateway's settings on top of the shared base (nothing is inherited from the shell). */
-function gatewayEnv(stt: FakeStt, tts: FakeTts, openai: FakeOpenAI): Record<string, string> {
-  return {
-    LOG_LEVEL: 'info',
-    LOG_FORMAT: 'json',
-    DEPLOY_ID: 'demo',
-    GOOGLE_STT_EMULATOR_HOST: stt.address,
-    GOOGLE_TTS_EMULATOR_HOST: tts.address,
-    OPENAI_BASE_URL: openai.baseURL,
-  };
-}
-
-/**
- * The reply to the caller's turn out of what the caller heard (greeting, then reply). Without
- * barge-in nothing is cleared, so the reply is what follows the greeting; if the numbers do not add
- * up, the whole of it is returned rather than a guess.
- */
-function replyAudio(call: CallReport): { audio: Buffer; wholeCall: boolean } {
-  const turn = call.turns[0];
-  const greetingBytes = call.greeting?.receivedBytes ?? 0;
-  if (turn === undefined || turn.replyBytes === 0) return { audio: Buffer.alloc(0), wholeCall: false };
-  if (call.greeting?.endReason === 'drained' && call.heard.length === greetingBytes + turn.replyBytes) {
-    return { audio: call.heard.subarray(greetingBytes), wholeCall: false };
+/** Writes everything the caller heard (greeting, filler, answers) as an 8 kHz μ-law WAV. */
+async function writeHeard(report: DemoReport, call: CallReport, outPath: string): Promise<void> {
+  if (call.heard.length === 0) return void report.problems.push('the caller heard nothing');
+  const out = path.resolve(outPath);
+  const wav = buildWav(call.heard, { formatTag: WAV_FORMAT.MULAW, channels: 1, sampleRate: 8000, bitsPerSample: 8 });
+  try {
+    await writeFile(out, wav);
+    report.audio = { path: out, bytes: call.heard.length, ms: Math.round(call.heard.length / 8) };
+  } catch (err) {
+    report.problems.push(`cannot write ${out}: ${(err as Error).message}`);
   }
-  return { audio: call.heard, wholeCall: true };
 }
 
-/** Stops the gateway (its log is complete once it has exited), then the emulators. Never throws. */
-async function shutDown(report: DemoReport, running: Running): Promise<void> {
+/** Stops the gateway (its log is complete once it has exited), the emulators, then removes the DATA_DIR. Never throws. */
+async function shutDown(report: DemoReport, running: Running, keep: boolean): Promise<void> {
   const { gateway } = running;
   if (gateway) {
     const unexpected = gateway.hasExited();
     report.gatewayExit = { ...(await gateway.stop(STOP_GRACE_MS)), unexpected };
   }
-  const closed = await Promise.allSettled([running.stt, running.tts, running.openai].map((e) => e?.close()));
+  const { stt, tts, openai, crm } = running.emulators;
+  const closed = await Promise.allSettled([stt, tts, openai, crm].map((e) => e?.close()));
   for (const c of closed)
     if (c.status === 'rejected') report.notes.push(`an emulator did not close cleanly: ${String(c.reason)}`);
+  if (!running.dataDir) return;
+  // Kept only when asked and there is a call in it worth looking at again.
+  if (keep && report.call) report.dataDir = { path: running.dataDir, kept: true };
+  else
+    await rm(running.dataDir, { recursive: true, force: true }).catch((err: Error) =>
+      report.notes.push(`could not remove ${running.dataDir}: ${err.message}`),
+    );
 }
 
 /** Reads the call's log flow and decides `ok`. */
@@ -263,6 +206,8 @@ function settle(report: DemoReport, gateway: GatewayChild | undefined): DemoRepo
       }
     }
   }
+  if (report.points && !allPassed(report.points))
+    report.problems.push('not everything the demo shows happened (above)');
   const exit = report.gatewayExit;
   if (exit && !report.interrupted) {
     const how = exit.signal ?? `code ${exit.code}`;

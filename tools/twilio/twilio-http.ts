@@ -93,6 +93,8 @@ const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '',
   parseAttributeValue: false,
+  // Element text stays text: parsed, `<Number>+97231234567</Number>` would become the number 97231234567.
+  parseTagValue: false,
   isArray: (tag) => tag === 'Parameter',
 });
 
