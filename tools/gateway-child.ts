@@ -8,7 +8,7 @@
  *     └── exits or stays silent too long: startGatewayChild rejects (the child is killed)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,13 +105,15 @@ export class GatewayStartError extends Error {
 
 /** Spawns `node gateway.ts` and returns at once (it may still fail to start: see `exited`). */
 export function spawnGateway(opts: GatewayChildOptions): GatewayProcess {
+  // Each child keeps its call store in its own fresh directory unless told otherwise, so children
+  // running side by side never share a database; it is removed once the child has exited. A caller
+  // that passes DATA_DIR gets no extra directory, and keeps its own.
+  const ownDataDir = opts.env['DATA_DIR'] === undefined ? mkdtempSync(join(tmpdir(), 'gateway-data-')) : undefined;
   const child = spawn(process.execPath, [opts.script ?? 'gateway.ts', ...(opts.args ?? [])], {
     cwd: REPO_ROOT,
-    // Each child keeps its call store in its own fresh directory unless told otherwise, so children
-    // running side by side never share a database; a caller that passes DATA_DIR gets no extra directory.
     env: {
       ...baseGatewayEnv(),
-      DATA_DIR: opts.env['DATA_DIR'] ?? mkdtempSync(join(tmpdir(), 'gateway-data-')),
+      ...(ownDataDir ? { DATA_DIR: ownDataDir } : {}),
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -144,6 +146,7 @@ export function spawnGateway(opts: GatewayChildOptions): GatewayProcess {
     // 'close' (not 'exit') so the last log lines have been read when this resolves.
     child.once('close', (code, signal) => {
       gone = true;
+      if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
       resolve({ code, signal });
     });
   });

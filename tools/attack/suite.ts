@@ -5,6 +5,9 @@
  *
  *   for each attack: launch(env) ─▶ run (capped) ─▶ after-checks ─▶ stop ─▶ one result line
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startFakeOpenAI, startFakeStt, startFakeTts } from '../emulators/index.ts';
 import { CALLER_TRANSCRIPT, scriptedReply } from '../demo/conversation.ts';
 import { floodNextToCall, drainHeld, pendingTokenFlood } from './attacks/floods.ts';
@@ -98,11 +101,19 @@ export async function runSuite(o: SuiteOptions): Promise<AttackResult[]> {
 async function runOne(attack: Attack, o: SuiteOptions, emulatorEnv: Record<string, string>): Promise<Outcome> {
   const missing = unmet(attack, o);
   if (missing) return { verdict: 'skip', figures: {}, findings: [missing] };
-  const env = { ...(attack.needs?.includes('emulators') ? emulatorEnv : {}), ...attack.env };
+  // One deployment per attack: a restart within the attack keeps its call store (DATA_DIR), as a
+  // restarted `npm start` would; the directory goes when the attack is over.
+  const dataDir = o.external ? undefined : mkdtempSync(join(tmpdir(), 'attack-data-'));
+  const env = {
+    ...(attack.needs?.includes('emulators') ? emulatorEnv : {}),
+    ...(dataDir ? { DATA_DIR: dataDir } : {}),
+    ...attack.env,
+  };
   let target: Target;
   try {
     target = o.external ?? (await o.launch!(env));
   } catch (err) {
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     return {
       verdict: 'broke',
       figures: {},
@@ -146,6 +157,7 @@ async function runOne(attack: Attack, o: SuiteOptions, emulatorEnv: Record<strin
     clearTimeout(timer);
     o.signal.removeEventListener('abort', onAbort);
     if (!o.external) for (const t of launched) await o.stop(t);
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
