@@ -15,38 +15,18 @@
  * speech (BARGE_IN_MIN_MS): recognizers turn background noise into finals too.
  */
 import { endsWithNumber, isBackchannel } from './caller-words.ts';
-import type { CallEvent, EventOf, InterruptReason, ReplyKind } from './events.ts';
+import type { CallEvent, EventOf, InterruptReason } from './events.ts';
 import { DtmfCollector } from './dtmf-collector.ts';
 import type { TurnTakerDeps, TurnTakerOptions } from './turn-taker-options.ts';
 
 export type { TurnTakerDeps, TurnTakerOptions } from './turn-taker-options.ts';
-import type { Scope } from './scope.ts';
-
-interface OpenTurn {
-  finals: string[];
-  interim: string;
-  eouReached: boolean;
-  finalAt?: number;
-  /** The caller's audio had sustained speech during this turn. */
-  sustained: boolean;
-  scope: Scope;
-  graceArmed: boolean;
-}
-
-interface Agent {
-  replyId: number;
-  kind: ReplyKind;
-  audible: boolean;
-  /** An interrupt for it was sent; its reply-ended is on the way. */
-  interrupted: boolean;
-  turn?: number;
-}
+import type { AgentReply, OpenTurn } from './turn-state.ts';
 
 /** The caller's side of the conversation. */
 export class TurnTaker {
   readonly #o: TurnTakerOptions;
   readonly #d: TurnTakerDeps;
-  #agent: Agent | undefined;
+  #agent: AgentReply | undefined;
   #open: OpenTurn | undefined;
   #hold: { replyId: number; onset: number; text: string; cancel: () => void } | undefined;
   #silenceMs = 0;
@@ -111,7 +91,7 @@ export class TurnTaker {
 
   // ------------------------------------------------------------------ the agent yields
 
-  #interruptible(): Agent | undefined {
+  #interruptible(): AgentReply | undefined {
     const a = this.#agent;
     return a && !a.interrupted && a.kind !== 'apology' && this.#o.bargeIn ? a : undefined;
   }
