@@ -14,7 +14,7 @@
  *     └─ AUTH ──▶ failed ◀────┴─ non-retryable error, or too many failures in a row
  *   close() / signal abort from any state ──▶ closed (no more events)
  */
-import type { Duplex } from 'node:stream';
+import type { RecognizerCall, RecognizerDialect } from './recognizer-dialect.ts';
 import { MULAW_BYTES_PER_MS, RecognizerBuffer } from './recognizer-buffer.ts';
 import { recognizerStreamDefaults } from './recognizer-options.ts';
 import type { RecognizerStreamOptions, RecognizerStreamStats } from './recognizer-options.ts';
@@ -22,27 +22,7 @@ import { backoffDelay } from './retry.ts';
 import { ProviderError } from './types.ts';
 import type { RecognizerEvent, RecognizerSession } from './types.ts';
 
-/** A bidi recognition call as the SDK hands it out (a gax stream, with `cancel` on real clients). */
-export type RecognizerCall = Duplex & { cancel?: () => void };
-
-/** Transcript events, the part of a session's events a provider response can carry. */
-export type TranscriptEvent = Extract<RecognizerEvent, { type: 'interim' | 'final' }>;
-
-/** What a vendor adapter supplies: everything that depends on the vendor's API. */
-export interface RecognizerDialect<Client, Response> {
-  /** The SDK client, ready to use. Rejects with a ProviderError (e.g. AUTH) when it cannot be had. */
-  client(): Promise<Client>;
-  /** Opens one stream (with the vendor's own retries off) and writes its config message, carrying `hints`. */
-  open(client: Client, hints: readonly string[]): RecognizerCall;
-  /** The request message carrying one chunk of audio. */
-  audio(chunk: Buffer): unknown;
-  /** Largest audio chunk one message may carry, bytes; longer writes are split. */
-  maxAudioBytes: number;
-  /** The transcript events of one response, or the error it reports. */
-  translate(response: Response): TranscriptEvent[] | { error: unknown };
-  /** Any stream or client failure as a classified error. */
-  classify(err: unknown): ProviderError;
-}
+export type { RecognizerCall, RecognizerDialect, TranscriptEvent } from './recognizer-dialect.ts';
 
 /** One provider stream: `audioMs` written to it, `busy` while backpressured, `retired` once we stopped listening. */
 interface Live {

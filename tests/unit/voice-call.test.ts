@@ -5,12 +5,10 @@
  */
 import { VoiceCall, type VoiceServices } from '../../media/voice/voice-call.ts';
 import type { CallContext } from '../../media/twilio/call-handler.ts';
-import {
-  ProviderError,
-  type ChatMessage,
-  type RecognizerEvent,
-  type SpeechRecognizer,
-} from '../../media/providers/types.ts';
+import { ProviderError, type RecognizerEvent } from '../../media/providers/types.ts';
+import { FakeRecognizer } from '../../media/providers/fakes/recognizer.ts';
+import { FakeReplyGenerator } from '../../media/providers/fakes/generator.ts';
+import { FakeSynthesizer } from '../../media/providers/fakes/synthesizer.ts';
 import { parseConfig } from '../../config/config.ts';
 import { createLogger, MemoryTransport } from '../../server/logger.ts';
 import { MemoryCallEndings } from '../../server/call-endings.ts';
@@ -24,25 +22,17 @@ function setup() {
   jest.useFakeTimers();
   const logs = new MemoryTransport();
   const logger = createLogger({ level: 'debug', format: 'json', transports: [logs] });
-  let emit: (e: RecognizerEvent) => void = () => undefined;
-  const requests: ChatMessage[][] = [];
-  const recognizer: SpeechRecognizer = {
-    start(onEvent) {
-      emit = onEvent;
-      return { write() {}, quietMoment() {}, close() {} };
-    },
-  };
+  // The provider fakes of media/providers/fakes: a recognizer driven by the test, a scripted model
+  // that records what it was asked, and a synthesizer with deterministic audio.
+  const recognizer = new FakeRecognizer();
+  const generator = new FakeReplyGenerator({ pieces: ['בסדר גמור.'] });
+  const synthesizer = new FakeSynthesizer();
   const services: VoiceServices = {
     voice: parseConfig({ AGENT_GREETING: 'שלום' }).voice,
     recognizer,
-    generator: {
-      async *generate(messages) {
-        requests.push(messages.map((m) => ({ ...m })));
-        yield { type: 'text', text: 'בסדר גמור.' };
-      },
-    },
-    synthesizer: { synthesize: async () => ({ mulaw: Buffer.alloc(800, 0x55), synthMs: 1 }) },
-    cachedSynthesizer: { synthesize: async () => ({ mulaw: Buffer.alloc(800, 0x55), synthMs: 1 }) },
+    generator,
+    synthesizer,
+    cachedSynthesizer: synthesizer,
     endings: new MemoryCallEndings(),
     crm: new CrmClient(undefined),
   };
@@ -69,7 +59,26 @@ function setup() {
   const echo = () => {
     for (const m of sent.map((x) => JSON.parse(x)).filter((x) => x.event === 'mark')) call.onMark(m.mark.name);
   };
-  return { call, logs, requests, frames, sent, hangups, echo, emit: (e: RecognizerEvent) => emit(e) };
+  /** What the recognizer reports next, as Google's stream would. */
+  const emit = (e: RecognizerEvent) => {
+    const session = recognizer.last;
+    if (e.type === 'final') session.final(e.text, e.confidence);
+    else if (e.type === 'interim') session.interim(e.text, e.stability);
+    else if (e.type === 'failed') session.fail(e.error);
+  };
+  return {
+    call,
+    logs,
+    /** The messages of each model request so far. */
+    get requests() {
+      return generator.requests.map((r) => r.messages);
+    },
+    frames,
+    sent,
+    hangups,
+    echo,
+    emit,
+  };
 }
 
 afterEach(() => jest.useRealTimers());
@@ -159,8 +168,11 @@ describe('VoiceCall turn-taking', () => {
     });
     await t.frames(QUIET, 100); // well past the grace period
     expect(t.requests).toHaveLength(0);
-    t.echo(); // the apology played
-    await t.frames(QUIET, 5);
+    // The apology plays out (its marks come back as Twilio plays it), then the call hangs up.
+    for (let i = 0; i < 100 && t.hangups.length === 0; i++) {
+      t.echo();
+      await t.frames(QUIET, 5);
+    }
     expect(t.hangups).toHaveLength(1);
     await t.call.close();
   });
