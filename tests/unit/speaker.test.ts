@@ -9,21 +9,20 @@ import { Player } from '../../media/voice/playout.ts';
 import { Scope } from '../../media/voice/scope.ts';
 import { Speaker } from '../../media/voice/speaker.ts';
 import { realClock } from '../../media/voice/clock.ts';
-import { ProviderError, type Synthesizer } from '../../media/providers/types.ts';
+import type { Synthesizer } from '../../media/providers/types.ts';
+import { FakeSynthesizer, fakeSynthesisAudio } from '../../media/providers/fakes/synthesizer.ts';
 
-/** A synthesizer whose audio for sentence i is 400 ms of byte i, finishing after delays[i] ms. */
-function delayedSynthesizer(delays: Record<string, number>, failing: string[] = []): Synthesizer & { texts: string[] } {
-  const texts: string[] = [];
-  return {
-    texts,
-    async synthesize(text, signal) {
-      texts.push(text);
-      await new Promise((r) => setTimeout(r, delays[text] ?? 0));
-      if (signal.aborted) throw new ProviderError('tts', 'ABORTED', 'aborted');
-      if (failing.includes(text)) throw new ProviderError('tts', 'UNAVAILABLE', 'down');
-      return { mulaw: Buffer.alloc(3200, Number(text.slice(1)) + 1), synthMs: delays[text] ?? 0 };
-    },
-  };
+/** 200 ms of audio per character: each two-character sentence (`s0`, `s1`…) is 400 ms (3200 bytes). */
+const MS_PER_CHAR = 200;
+const audioOf = (text: string) => fakeSynthesisAudio(text, MS_PER_CHAR);
+
+/** The provider fake, finishing sentence `text` after delays[text] ms; `failing` sentences fail (UNAVAILABLE). */
+function delayedSynthesizer(delays: Record<string, number>, failing: string[] = []): FakeSynthesizer {
+  return new FakeSynthesizer({
+    msPerChar: MS_PER_CHAR,
+    delayMs: (text) => delays[text] ?? 0,
+    fail: (text) => (failing.includes(text) ? 'UNAVAILABLE' : undefined),
+  });
 }
 
 function setup(synth: Synthesizer) {
@@ -82,14 +81,14 @@ describe('speaker', () => {
     const t = setup(synth);
     t.reply(1, ['s0', 's1', 's2']);
     await jest.advanceTimersByTimeAsync(350);
-    const order = t.mediaBytes().map((b) => b[0]);
-    expect(order.slice(0, 2)).toEqual([1, 1]); // sentence 0's audio goes out first…
+    const first = t.mediaBytes()[0]!;
+    expect(first.equals(audioOf('s0').subarray(0, first.length))).toBe(true); // sentence 0's audio goes out first…
     for (let i = 0; i < 40; i++) {
       t.echoMarks();
       await jest.advanceTimersByTimeAsync(100);
     }
     const all = Buffer.concat(t.mediaBytes());
-    expect([...new Set(all)]).toEqual([1, 2, 3]); // …then 1, then 2, never interleaved
+    expect(all.equals(Buffer.concat(['s0', 's1', 's2'].map(audioOf)))).toBe(true); // …then 1, then 2, never interleaved
     expect(t.ended()).toEqual([
       expect.objectContaining({ outcome: 'played', heardText: 's0 s1 s2', saidText: 's0 s1 s2' }),
     ]);
