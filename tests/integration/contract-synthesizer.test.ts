@@ -5,11 +5,8 @@
  */
 import { parseConfig } from '../../config/config.ts';
 import { ProviderClients } from '../../media/providers/clients.ts';
-import {
-  FakeStreamingSynthesizer,
-  FakeSynthesizer,
-  fakeSynthesisAudio,
-} from '../../media/providers/fakes/synthesizer.ts';
+import { FakeSynthesizer, fakeSynthesisAudio } from '../../media/providers/fakes/synthesizer.ts';
+import { FakeStreamingSynthesizer } from '../../media/providers/fakes/streaming-synthesizer.ts';
 import { GoogleStreamingSynthesizer } from '../../media/providers/google-tts-stream.ts';
 import { GoogleSynthesizer } from '../../media/providers/google-tts.ts';
 import { ProviderError } from '../../media/providers/types.ts';
