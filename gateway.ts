@@ -192,24 +192,14 @@ export function createGateway(config: Config, logger: Logger, opts: GatewayOptio
 /** Entry point of `npm start`. */
 async function main(): Promise<void> {
   let config: Config;
-  try {
-    config = parseConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`gateway: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
   let agents: Agents;
   try {
+    config = parseConfig(process.env);
     agents = loadAgents(config.agentsFile, { ...config.voice, pronunciationsFile: config.pronunciationsFile });
   } catch (err) {
-    if (err instanceof AgentsError) {
-      process.stderr.write(`gateway: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
+    if (!(err instanceof ConfigError || err instanceof AgentsError)) throw err;
+    process.stderr.write(`gateway: ${err.message}\n`);
+    process.exit(1);
   }
   const logger = processLogger(config);
   const faults = watchProcessFaults(logger);

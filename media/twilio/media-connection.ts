@@ -14,7 +14,15 @@ import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../../server/logger.ts';
 import type { StreamTokens, TokenVerdict } from './stream-token.ts';
-import { decodePayload, parseInbound, type InboundMessage, type StartMessage } from './messages.ts';
+import {
+  decodePayload,
+  parseInbound,
+  paramsForLog as forLog,
+  outboundEvent,
+  rawToString,
+  type InboundMessage,
+  type StartMessage,
+} from './messages.ts';
 import type { CallFactory, CallHandler } from './call-handler.ts';
 import { boundParams, STREAM_PARAMS } from './stream-params.ts';
 import type { Metrics } from '../../server/metrics.ts';
@@ -281,23 +289,4 @@ export class MediaConnection {
     this.#log.info('WS_CLOSED', { code, reason: reason || undefined, badFrames: this.#bad.total || undefined });
     this.#deps.onClosed(this);
   }
-}
-
-/** At most 10 custom parameters with values cut to 64 characters: enough to recognise a call. */
-function forLog(params: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(params).slice(0, 10)) out[k] = v.length > 64 ? `${v.slice(0, 64)}…` : v;
-  return out;
-}
-
-/** The `event` of a message formatted by twilio-messages.ts (`{"event":"media",…`). */
-function outboundEvent(text: string): string {
-  const end = text.indexOf('"', 10);
-  return end > 10 ? text.slice(10, end) : 'unknown';
-}
-
-function rawToString(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
 }

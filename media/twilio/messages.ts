@@ -12,6 +12,7 @@
  * Twilio's 500-character limit, SIDs and labels are short. A message outside these shapes is refused
  * as `bad-shape`, and the refusal's detail names the field, never its value.
  */
+import type { RawData } from 'ws';
 import { z } from 'zod';
 
 const counter = z.union([z.string().max(20).regex(/^\d+$/), z.number().int().nonnegative()]).transform(Number);
@@ -138,4 +139,24 @@ export function formatMark(streamSid: string, name: string): string {
 /** `clear` to Twilio: drops all buffered audio and echoes every pending mark. */
 export function formatClear(streamSid: string): string {
   return JSON.stringify({ event: 'clear', streamSid });
+}
+
+/** At most 10 custom parameters with values cut to 64 characters: enough to recognise a call. */
+export function paramsForLog(params: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params).slice(0, 10)) out[k] = v.length > 64 ? `${v.slice(0, 64)}…` : v;
+  return out;
+}
+
+/** The `event` of a message formatted by twilio-messages.ts (`{"event":"media",…`). */
+export function outboundEvent(text: string): string {
+  const end = text.indexOf('"', 10);
+  return end > 10 ? text.slice(10, end) : 'unknown';
+}
+
+/** A WebSocket message's bytes as text, whatever shape `ws` hands them in. */
+export function rawToString(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
 }
