@@ -31,7 +31,7 @@ import { mulawDecodeSample, mulawToPcm16 } from '../audio/mulaw.ts';
 import { WavFileWriter, type WavSink } from '../audio/wav-file-writer.ts';
 import { interleavePcm16 } from '../audio/wav-stream.ts';
 import type { Clock, TimerHandle } from './clock.ts';
-import type { PlayoutTap } from './playout.ts';
+import type { PlayoutTap } from './playout-events.ts';
 
 /** Where the recording logs (a call's child logger). */
 export interface RecordingLog {

@@ -4,7 +4,7 @@
  * played, followed by a marker so the model knows it was cut off.
  */
 import type { ChatMessage, ToolCallRequest } from '../providers/types.ts';
-import type { HeardSegment } from './playout.ts';
+import type { HeardSegment } from './playout-events.ts';
 
 /** Appended to an interrupted reply in the history. */
 export const INTERRUPTION_MARKER = '[interrupted by the caller]';

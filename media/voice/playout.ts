@@ -3,9 +3,8 @@
  * `mark` follows every ~200 ms of audio, so the echoes tell us what the caller has actually heard.
  *
  * Twilio plays whatever it has buffered; we keep that buffer short — about LEAD_MS ahead of the
- * playback position — so a barge-in `clear` drops little and stops the agent at once. The playback
- * position comes from the mark echoes; a clock runs beside them as a safety net, so a late or lost
- * echo never starves playback.
+ * playback position (./playback-position.ts: mark echoes, with a clock as a safety net) — so a
+ * barge-in `clear` drops little and stops the agent at once.
  *
  * Positions are in bytes of μ-law (8 bytes per ms) since the last interruption ("generation").
  * Echoes of marks sent before a `clear` come back at once and mean "discarded", not "played";
@@ -13,37 +12,9 @@
  */
 import { formatClear, formatMark, formatMedia } from '../twilio/messages.ts';
 import { BYTES_PER_MS } from '../audio/format.ts';
-
-/** What a segment is, for the caller's bookkeeping. */
-export interface SegmentMeta {
-  replyId: number;
-  index: number;
-  text: string;
-}
-
-/** What happened to outbound audio. */
-export type PlayoutEvent =
-  | { type: 'first-media'; replyId: number; atMs: number }
-  | { type: 'segment-sent'; meta: SegmentMeta; messages: number; bytes: number; atMs: number }
-  | { type: 'first-mark'; replyId: number; atMs: number }
-  | { type: 'segment-played'; meta: SegmentMeta; atMs: number }
-  /** Everything sent so far has been played and nothing is queued. */
-  | { type: 'drained'; atMs: number };
-
-/** A segment that was (partly) sent but not confirmed played when an interruption came. */
-export interface HeardSegment {
-  meta: SegmentMeta;
-  totalBytes: number;
-  heardBytes: number;
-}
-
-/** Sees what goes to Twilio (the call recording's agent channel). Must return quickly and not throw. */
-export interface PlayoutTap {
-  /** A `media` message with this μ-law went out. */
-  sent(mulaw: Buffer): void;
-  /** A `clear` went out: Twilio drops whatever it has not played yet. */
-  cleared(): void;
-}
+import { PlaybackPosition } from './playback-position.ts';
+import type { HeardSegment, PlayoutEvent, PlayoutTap, SegmentMeta } from './playout-events.ts';
+import { heardSegments, newSegment, rewind, unheardRest, type Segment } from './playout-segments.ts';
 
 /** Options of {@link Player}. */
 export interface PlayerOptions {
@@ -66,20 +37,6 @@ export interface PlayerOptions {
   tap?: PlayoutTap;
 }
 
-interface Segment {
-  meta: SegmentMeta;
-  /** The whole sentence's audio. */
-  full: Buffer;
-  /** Where this piece starts in `full` (after a pause it resumes mid-sentence). */
-  from: number;
-  /** `full` from `from` on: what this segment sends. */
-  audio: Buffer;
-  /** Generation position of its first byte, once sending started. */
-  start: number;
-  sentBytes: number;
-  messages: number;
-}
-
 /** How long after the clock's end missing echoes are given up on. */
 const LOST_ECHO_GRACE_MS = 2000;
 
@@ -96,13 +53,7 @@ export class Player {
   #inFlight: Segment[] = [];
   /** mark name → the position it confirms and the segment whose audio precedes it */
   #marks = new Map<string, { end: number; segment: Segment }>();
-  #sent = 0;
-  #confirmed = 0;
-  #clock = 0;
-  #clockAt = 0;
-  /** When the clock last caught up with everything sent. */
-  #clockEndAt = 0;
-  #lastEchoAt: number | undefined;
+  readonly #position = new PlaybackPosition();
   #sinceMark = 0;
   #repliesWithMedia = new Set<number>();
   #repliesWithMark = new Set<number>();
@@ -127,14 +78,14 @@ export class Player {
   /** Queues a segment behind whatever is queued. */
   enqueue(meta: SegmentMeta, mulaw: Buffer): void {
     if (this.#closed || mulaw.length === 0) return;
-    this.#queue.push({ meta, full: mulaw, from: 0, audio: mulaw, start: -1, sentBytes: 0, messages: 0 });
+    this.#queue.push(newSegment(meta, mulaw));
     this.#pump();
     this.#ensureTimer();
   }
 
   /** True while audio is queued or (by marks or clock) still playing at Twilio. */
   get playing(): boolean {
-    return this.#queue.length > 0 || this.#playedEstimate() < this.#sent;
+    return this.#queue.length > 0 || this.#position.played(this.#o.now()) < this.#position.sent;
   }
 
   /**
@@ -142,8 +93,8 @@ export class Player {
    * segment the caller heard (from the last echoed mark, extrapolated by the time since).
    */
   interrupt(): HeardSegment[] {
-    const heard = this.#paused ?? this.#heardSegments(this.#heardPosition());
-    if (!this.#paused && (this.#sent > 0 || this.#queue.length > 0)) this.#clear();
+    const heard = this.#paused ?? heardSegments(this.#inFlight, this.#position.heard(this.#o.now()));
+    if (!this.#paused && (this.#position.sent > 0 || this.#queue.length > 0)) this.#clear();
     this.#paused = undefined;
     this.#queue.length = 0;
     this.#reset();
@@ -157,16 +108,11 @@ export class Player {
    */
   pause(): HeardSegment[] {
     if (this.#paused) return this.#paused;
-    const heardPos = this.#heardPosition();
-    const heard = this.#heardSegments(heardPos);
-    const unheard = this.#inFlight.flatMap((s) => {
-      const from = s.from + Math.max(0, Math.min(s.sentBytes, heardPos - s.start));
-      return from < s.full.length
-        ? [{ ...s, from, audio: s.full.subarray(from), start: -1, sentBytes: 0, messages: 0 }]
-        : [];
-    });
+    const heardPos = this.#position.heard(this.#o.now());
+    const heard = heardSegments(this.#inFlight, heardPos);
+    const unheard = unheardRest(this.#inFlight, heardPos);
     const untouched = this.#queue.filter((s) => s.start < 0);
-    if (this.#sent > 0 || this.#queue.length > 0) this.#clear();
+    if (this.#position.sent > 0 || this.#queue.length > 0) this.#clear();
     this.#reset();
     // The queue is rebuilt from what was not heard: keeping the old one would play it all again.
     this.#queue.length = 0;
@@ -183,10 +129,7 @@ export class Player {
     if (!this.#paused) return;
     this.#paused = undefined;
     const first = this.#queue[0];
-    if (first && first.from > 0) {
-      first.from = Math.max(0, first.from - Math.round(repeatMs) * BYTES_PER_MS);
-      first.audio = first.full.subarray(first.from);
-    }
+    if (first && first.from > 0) rewind(first, repeatMs);
     this.#pump();
     this.#ensureTimer();
   }
@@ -194,14 +137,6 @@ export class Player {
   /** True between pause() and resume()/interrupt(). */
   get paused(): boolean {
     return this.#paused !== undefined;
-  }
-
-  #heardSegments(heardPos: number): HeardSegment[] {
-    return this.#inFlight.map((s) => ({
-      meta: s.meta,
-      totalBytes: s.full.length,
-      heardBytes: s.from + Math.max(0, Math.min(s.sentBytes, heardPos - s.start)),
-    }));
   }
 
   #clear(): void {
@@ -214,8 +149,8 @@ export class Player {
     this.#generation++;
     this.#inFlight = [];
     this.#marks.clear();
-    this.#sent = this.#confirmed = this.#clock = this.#sinceMark = 0;
-    this.#lastEchoAt = undefined;
+    this.#position.reset();
+    this.#sinceMark = 0;
     this.#stopTimer();
   }
 
@@ -225,10 +160,7 @@ export class Player {
     if (!entry) return; // an echo of a mark from before a clear: discarded, not played
     this.#marks.delete(name);
     const now = this.#o.now();
-    this.#advanceClock(now);
-    this.#confirmed = Math.max(this.#confirmed, entry.end);
-    this.#clock = Math.max(this.#clock, this.#confirmed);
-    this.#lastEchoAt = now;
+    this.#position.confirm(entry.end, now);
     const seg = entry.segment;
     if (!this.#repliesWithMark.has(seg.meta.replyId)) {
       this.#repliesWithMark.add(seg.meta.replyId);
@@ -245,46 +177,25 @@ export class Player {
     this.#stopTimer();
   }
 
-  #playedEstimate(): number {
-    this.#advanceClock(this.#o.now());
-    return Math.max(this.#confirmed, this.#clock);
-  }
-
-  #heardPosition(): number {
-    const now = this.#o.now();
-    this.#advanceClock(now);
-    if (this.#lastEchoAt === undefined) return Math.min(this.#sent, this.#clock);
-    return Math.min(this.#sent, this.#confirmed + (now - this.#lastEchoAt) * BYTES_PER_MS);
-  }
-
-  /** The clock: playback advances in real time while there is audio ahead of it. */
-  #advanceClock(now: number): void {
-    if (this.#clock < this.#sent) {
-      this.#clock = Math.min(this.#sent, this.#clock + (now - this.#clockAt) * BYTES_PER_MS);
-      if (this.#clock >= this.#sent) this.#clockEndAt = now;
-    }
-    this.#clockAt = now;
-  }
-
   #pump(): void {
     if (this.#closed || this.#paused) return;
     const lead = this.#o.leadMs * BYTES_PER_MS;
     const chunk = this.#o.chunkMs * BYTES_PER_MS;
-    while (this.#queue.length > 0 && this.#sent - this.#playedEstimate() < lead) {
+    const position = this.#position;
+    while (this.#queue.length > 0 && position.sent - position.played(this.#o.now()) < lead) {
       if (this.#o.bufferedAmount() > this.#o.maxSocketBuffer) break;
       const seg = this.#queue[0]!;
       const now = this.#o.now();
       if (seg.start < 0) {
-        seg.start = this.#sent;
+        seg.start = position.sent;
         this.#inFlight.push(seg);
       }
       const piece = seg.audio.subarray(seg.sentBytes, seg.sentBytes + chunk);
-      if (this.#clock >= this.#sent) this.#clockAt = now; // playback (re)starts with this audio
       if (!this.#o.send(formatMedia(this.#o.streamSid, piece))) return this.close();
+      position.sending(piece.length, now);
       this.#o.tap?.sent(piece);
       seg.sentBytes += piece.length;
       seg.messages++;
-      this.#sent += piece.length;
       this.#sinceMark += piece.length;
       if (!this.#repliesWithMedia.has(seg.meta.replyId)) {
         this.#repliesWithMedia.add(seg.meta.replyId);
@@ -293,7 +204,7 @@ export class Player {
       const ended = seg.sentBytes >= seg.audio.length;
       if (ended || this.#sinceMark >= this.#o.markEveryMs * BYTES_PER_MS) {
         const name = `${this.#generation}.${++this.#markSeq}`;
-        this.#marks.set(name, { end: this.#sent, segment: seg });
+        this.#marks.set(name, { end: position.sent, segment: seg });
         this.#o.send(formatMark(this.#o.streamSid, name));
         this.#sinceMark = 0;
       }
@@ -314,12 +225,13 @@ export class Player {
   #settle(now: number): void {
     while (this.#inFlight.length > 0) {
       const seg = this.#inFlight[0]!;
-      const done = seg.sentBytes >= seg.audio.length && seg.start + seg.audio.length <= this.#confirmed;
+      const done = seg.sentBytes >= seg.audio.length && seg.start + seg.audio.length <= this.#position.confirmed;
       if (!done) break;
       this.#inFlight.shift();
       this.#o.onEvent({ type: 'segment-played', meta: seg.meta, atMs: now });
     }
-    if (this.#queue.length === 0 && this.#inFlight.length === 0 && this.#confirmed >= this.#sent && this.#sent > 0) {
+    const everythingPlayed = this.#position.allConfirmed && this.#position.sent > 0;
+    if (this.#queue.length === 0 && this.#inFlight.length === 0 && everythingPlayed) {
       this.#stopTimer();
       this.#o.onEvent({ type: 'drained', atMs: now });
     }
@@ -329,13 +241,12 @@ export class Player {
     const now = this.#o.now();
     this.#pump();
     // Safety net: echoes still missing well after the clock says everything played count as played.
-    if (this.#queue.length === 0 && this.#inFlight.length > 0) {
-      this.#advanceClock(now);
-      const last = Math.max(this.#lastEchoAt ?? 0, this.#clockEndAt);
-      if (this.#clock >= this.#sent && now - last > LOST_ECHO_GRACE_MS) {
-        this.#confirmed = this.#sent;
-        this.#settle(now);
-      }
+    if (
+      this.#queue.length === 0 &&
+      this.#inFlight.length > 0 &&
+      this.#position.giveUpOnEchoes(now, LOST_ECHO_GRACE_MS)
+    ) {
+      this.#settle(now);
     }
     if (this.#queue.length === 0 && this.#inFlight.length === 0) this.#stopTimer();
   }

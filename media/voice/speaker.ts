@@ -11,7 +11,8 @@
 import { heardOfReply } from './conversation.ts';
 import { StreamedSpeech } from './streamed-speech.ts';
 import { errorEvent, type CallEvent, type EventOf, type ReplyKind } from './events.ts';
-import type { HeardSegment, Player, PlayoutEvent } from './playout.ts';
+import type { Player } from './playout.ts';
+import type { HeardSegment, PlayoutEvent } from './playout-events.ts';
 import type { Scope } from './scope.ts';
 import { SynthesisQueue } from './synthesis-queue.ts';
 import type { StreamingSynthesizer, Synthesizer } from '../providers/types.ts';

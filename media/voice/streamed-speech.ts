@@ -12,7 +12,7 @@
  */
 import { BYTES_PER_MS } from '../audio/format.ts';
 import { heardPrefix } from './conversation.ts';
-import type { HeardSegment } from './playout.ts';
+import type { HeardSegment } from './playout-events.ts';
 import { ProviderError, type StreamingSynthesizer, type SynthesisStream } from '../providers/types.ts';
 
 /** Speaking rate assumed before the call has measured its own (Hebrew, ms of audio per character). */

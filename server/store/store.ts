@@ -12,12 +12,13 @@ import type { Logger } from '../logger.ts';
 import { loadPrices, type PriceTable } from './costs.ts';
 import { openDatabase, type StoreDatabase, type StoreKind } from './database.ts';
 import { StoreCallEndings, type CallEndings } from './endings.ts';
+import { LIVE_HEARTBEATS } from './heartbeat.ts';
 import { StoreReader } from './reader.ts';
 import { recordingsDirOf } from './recordings.ts';
 import { Retention } from './retention.ts';
 import { StoreUsedTokens, type UsedTokens } from './tokens.ts';
 import { WebhookWorker, type WebhookWorkerOptions } from './webhook.ts';
-import { LIVE_HEARTBEATS, StoreWriter, type StoreWriterOptions } from './writer.ts';
+import { StoreWriter, type StoreWriterOptions } from './writer.ts';
 
 /** An open call store. */
 export interface CallStore {

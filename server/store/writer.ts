@@ -12,18 +12,20 @@
  *                                                               is dropped (STORE_OP_REJECTED)
  *
  * While calls started through this writer are open, their `last_seen_at` is refreshed every
- * `heartbeatMs`, which is what makes a call "live" in the API.
+ * `heartbeatMs` (heartbeat.ts), which is what makes a call "live" in the API. What it counts and
+ * drops is in writer-stats.ts.
  */
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from '../logger.ts';
 import { applyOp, type ApplyContext } from './apply.ts';
 import { OpBuffer, type Queued } from './buffer.ts';
-import { LogSummary } from './log-summary.ts';
 import { isPermanentWriteError, messageOf } from './database.ts';
+import { Heartbeat } from './heartbeat.ts';
 import { validateOp, type StoreOp } from './records.ts';
 import { ping, type StoreSchema } from './schema.ts';
 import { sleep } from './sleep.ts';
+import { WriterCounters, type DropReason, type WriterStats } from './writer-stats.ts';
 
 /** Options of {@link StoreWriter}. */
 export interface StoreWriterOptions {
@@ -47,24 +49,6 @@ export interface StoreWriterOptions {
   now?: () => number;
 }
 
-/** Counters of the writer, for tests and logs. */
-export interface WriterStats {
-  buffered: number;
-  written: number;
-  /** Ops dropped because the buffer was full, by kind. */
-  dropped: Record<string, number>;
-  /** Ops refused by validation. */
-  invalid: number;
-  /** Ops the database kept refusing while reachable. */
-  rejected: number;
-  /** Transactions committed. */
-  batches: number;
-  failing: boolean;
-}
-
-/** How a call's liveness is judged: seen within this many heartbeats. */
-export const LIVE_HEARTBEATS = 3;
-const MAX_OPEN_CALLS = 10_000;
 const SINGLE_OP_TRIES = 3;
 
 /** Batches store writes off the media path. */
@@ -73,7 +57,8 @@ export class StoreWriter {
   readonly #buffer: OpBuffer;
   readonly #abort = new AbortController();
   readonly #idPrefix = randomBytes(6).toString('base64url');
-  readonly #open = new Set<string>();
+  readonly #heartbeat: Heartbeat;
+  readonly #counters: WriterCounters;
   #seq = 0;
   #wake: (() => void) | undefined;
   #pass: Promise<boolean> | undefined;
@@ -85,15 +70,6 @@ export class StoreWriter {
   #attempts = 0;
   #isolate = 0;
   #singleFailures = 0;
-  #lastHeartbeat = 0;
-  // counters
-  #written = 0;
-  #batches = 0;
-  #invalid = 0;
-  #rejected = 0;
-  readonly #dropped: Record<string, number> = {};
-  readonly #dropLog: LogSummary;
-  readonly #invalidLog: LogSummary;
 
   constructor(opts: StoreWriterOptions) {
     this.#o = {
@@ -110,8 +86,8 @@ export class StoreWriter {
       retryMaxMs: opts.retry?.maxMs ?? 30_000,
     };
     this.#buffer = new OpBuffer(this.#o.capOps);
-    this.#dropLog = new LogSummary(this.#o.logger, 'STORE_DROPPED');
-    this.#invalidLog = new LogSummary(this.#o.logger, 'STORE_OP_INVALID');
+    this.#heartbeat = new Heartbeat(this.#o.heartbeatMs, this.#o.now);
+    this.#counters = new WriterCounters(this.#o.logger);
     this.#loop = this.#run();
   }
 
@@ -120,37 +96,20 @@ export class StoreWriter {
     try {
       if (this.#closed) return this.#countDrop(op.kind, 'closed');
       const v = validateOp(op);
-      if (!v.ok) {
-        this.#invalid++;
-        return this.#countDrop(String((op as { kind?: unknown })?.kind ?? 'unknown'), 'invalid', v.problem);
-      }
+      if (!v.ok) return this.#countDrop(String((op as { kind?: unknown })?.kind ?? 'unknown'), 'invalid', v.problem);
       const valid = v.op;
-      if (valid.kind === 'call.start') {
-        if (this.#open.size >= MAX_OPEN_CALLS) this.#open.delete(this.#open.values().next().value as string);
-        this.#open.add(valid.callSid);
-      } else if (valid.kind === 'call.end') {
-        this.#open.delete(valid.callSid);
-      }
+      this.#heartbeat.track(valid);
       const r = this.#buffer.push({ op: valid, seq: ++this.#seq });
       if (r.dropped) this.#countDrop(r.dropped, 'full');
       if (!this.#failing && this.#buffer.waiting >= this.#o.batchMaxOps) this.#wake?.();
     } catch (err) {
-      this.#invalid++;
       this.#countDrop('unknown', 'invalid', messageOf(err));
     }
   }
 
   /** Current counters. */
   get stats(): WriterStats {
-    return {
-      buffered: this.#buffer.size,
-      written: this.#written,
-      dropped: { ...this.#dropped },
-      invalid: this.#invalid,
-      rejected: this.#rejected,
-      batches: this.#batches,
-      failing: this.#failing,
-    };
+    return this.#counters.snapshot(this.#buffer.size, this.#failing);
   }
 
   /**
@@ -186,8 +145,7 @@ export class StoreWriter {
       await this.#sleep(this.#failing ? this.#backoffMs() : this.#o.flushIntervalMs);
       if (this.#abort.signal.aborted) break;
       await this.#runPass();
-      this.#dropLog.flush(this.#buffer.size);
-      this.#invalidLog.flush(this.#buffer.size);
+      this.#counters.flushLogs(this.#buffer.size);
     }
   }
 
@@ -199,7 +157,7 @@ export class StoreWriter {
 
   async #writeAll(): Promise<boolean> {
     try {
-      while (this.#buffer.waiting > 0 || this.#heartbeatDue()) {
+      while (this.#buffer.waiting > 0 || this.#heartbeat.due) {
         const batch = this.#buffer.take(this.#isolate > 0 ? 1 : this.#o.batchMaxOps);
         if (!(await this.#writeBatch(batch))) return false;
       }
@@ -212,7 +170,7 @@ export class StoreWriter {
 
   async #writeBatch(batch: readonly Queued[]): Promise<boolean> {
     const now = this.#o.now();
-    const heartbeat = this.#heartbeatDue() ? [...this.#open] : [];
+    const heartbeat = this.#heartbeat.callsDue();
     let current: Queued | undefined;
     const ctx: ApplyContext = {
       instance: this.#o.instance,
@@ -226,22 +184,14 @@ export class StoreWriter {
           current = q;
           await applyOp(trx, q.op, ctx);
         }
-        for (let i = 0; i < heartbeat.length; i += 500) {
-          await trx
-            .updateTable('calls')
-            .set({ last_seen_at: now })
-            .where('call_sid', 'in', heartbeat.slice(i, i + 500))
-            .where('ended_at', 'is', null)
-            .execute();
-        }
+        await this.#heartbeat.refresh(trx, heartbeat, now);
       });
     } catch (err) {
       return this.#onBatchFailed(batch, err);
     }
     this.#buffer.commit();
-    if (heartbeat.length > 0) this.#lastHeartbeat = now;
-    this.#written += batch.length;
-    if (batch.length > 0) this.#batches++;
+    this.#heartbeat.committed(heartbeat, now);
+    this.#counters.committed(batch.length);
     if (this.#isolate > 0) this.#isolate -= batch.length;
     this.#singleFailures = 0;
     if (this.#failing) {
@@ -274,7 +224,7 @@ export class StoreWriter {
       const [q] = batch as [Queued];
       this.#buffer.discardInFlight(q);
       this.#buffer.commit();
-      this.#rejected++;
+      this.#counters.rejected();
       this.#isolate = Math.max(0, this.#isolate - 1);
       this.#singleFailures = 0;
       this.#o.logger.error('STORE_OP_REJECTED', { kind: q.op.kind, callSid: q.op.callSid, error: messageOf(err) });
@@ -297,19 +247,13 @@ export class StoreWriter {
     return false;
   }
 
-  #heartbeatDue(): boolean {
-    return this.#open.size > 0 && this.#o.now() - this.#lastHeartbeat >= this.#o.heartbeatMs;
-  }
-
   #backoffMs(): number {
     const exp = this.#o.retryInitialMs * 2 ** Math.max(0, this.#attempts - 1);
     return Math.min(this.#o.retryMaxMs, exp);
   }
 
-  #countDrop(kind: string, why: 'full' | 'invalid' | 'closed', problem?: string): void {
-    const key = why === 'full' ? kind : `${why}:${kind}`;
-    this.#dropped[key] = (this.#dropped[key] ?? 0) + 1;
-    (why === 'invalid' ? this.#invalidLog : this.#dropLog).count(key, this.#buffer.size, problem);
+  #countDrop(kind: string, why: DropReason, problem?: string): void {
+    this.#counters.drop(kind, why, this.#buffer.size, problem);
   }
 
   /** Waits `ms`, or until close; `wakeable` sleeps also end when a full batch is waiting. */

@@ -1,4 +1,5 @@
-import { Player, type PlayerOptions, type PlayoutEvent } from '../../media/voice/playout.ts';
+import { Player, type PlayerOptions } from '../../media/voice/playout.ts';
+import type { PlayoutEvent } from '../../media/voice/playout-events.ts';
 
 /** A player on a fake clock, with everything it sends recorded. */
 function setup(opts: Partial<Pick<PlayerOptions, 'leadMs' | 'tap'>> = {}) {

@@ -10,68 +10,13 @@
  * ends (a later run in the same phase is a "resume": the agent's audio ran dry mid-sentence), and mark
  * echoes are summarised once per run, right after its end (or, for a run cut by `clear`, before the
  * clear, whose own entry counts the marks it flushed).
+ *
+ * The entries and phase statistics are declared in timeline-entries.ts; mark echoes are gathered into
+ * one line per run by mark-echoes.ts.
  */
 import type { ClientEvent, ClientEventDetails, SpeechTiming } from '../twilio/media-client.ts';
-
-/** Kinds of entries in the printed call timeline. */
-export type CallEventKind =
-  | 'connected'
-  | 'greeting-start'
-  | 'greeting-end'
-  | 'caller-start'
-  | 'caller-end'
-  | 'reply-received'
-  | 'reply-start'
-  | 'reply-end'
-  | 'clear'
-  | 'marks'
-  | 'violation'
-  | 'frames-skipped'
-  | 'stop'
-  | 'closed'
-  | 'error';
-
-/** One line of the call timeline. */
-export interface CallEvent {
-  /** Stream time: ms since `start` was sent (the clock of `media.timestamp`). */
-  atMs: number;
-  kind: CallEventKind;
-  /** Caller turn the entry belongs to; 0 for the greeting and for call-wide entries. */
-  turn: number;
-  /** Human-readable description, without the time. */
-  text: string;
-}
-
-/** What the agent's audio did during one phase (greeting or one reply). */
-export interface PhaseStats {
-  /** When the first chunk of the phase arrived. */
-  firstReceivedAtMs: number | undefined;
-  /** When the first chunk of the phase that was played started playing. */
-  firstPlayedAtMs: number | undefined;
-  /** When playback last stopped during the phase, and why. */
-  endedAtMs: number | undefined;
-  endReason: ClientEventDetails['playback-end']['reason'] | undefined;
-  receivedBytes: number;
-  clears: number;
-  /** Audio discarded by those clears. */
-  clearedBytes: number;
-  marksPlayed: number;
-  marksFlushed: number;
-}
-
-function emptyPhase(): PhaseStats {
-  return {
-    firstReceivedAtMs: undefined,
-    firstPlayedAtMs: undefined,
-    endedAtMs: undefined,
-    endReason: undefined,
-    receivedBytes: 0,
-    clears: 0,
-    clearedBytes: 0,
-    marksPlayed: 0,
-    marksFlushed: 0,
-  };
-}
+import { MarkEchoes } from './mark-echoes.ts';
+import { emptyPhase, phaseName, type CallEvent, type CallEventKind, type PhaseStats } from './timeline-entries.ts';
 
 const END_REASON = { drained: 'played to the end', cleared: 'cut by clear', halted: 'cut off: stream ended' } as const;
 
@@ -83,8 +28,8 @@ export class CallTimeline {
   readonly #onEntry: ((e: CallEvent) => void) | undefined;
   /** Received chunks of each phase that have not started playing yet (their detail is filled in later). */
   readonly #unplayed = new Map<number, Array<ClientEventDetails['recv-media']>>();
-  /** Marks echoed as played since the last summary: count, first and last time. */
-  #pendingMarks = { count: 0, firstAtMs: 0, lastAtMs: 0, phase: 0 };
+  /** Marks echoed as played since the last summary. */
+  readonly #marks = new MarkEchoes();
   /** The end of a playback run cut by `clear`, emitted after the clear's own entry. */
   #afterClear: (() => void) | undefined;
   #queuedTurn: number | undefined;
@@ -176,7 +121,7 @@ export class CallTimeline {
             e.atMs,
             phase === 0 ? 'greeting-start' : 'reply-start',
             phase,
-            `${this.#what(phase)} resumes playing after a ${gap} ms gap`,
+            `${phaseName(phase)} resumes playing after a ${gap} ms gap`,
           );
         }
         break;
@@ -195,7 +140,7 @@ export class CallTimeline {
             e.atMs,
             owner === 0 ? 'greeting-end' : 'reply-end',
             owner,
-            `${this.#what(owner)} stops playing (${END_REASON[e.detail.reason]})`,
+            `${phaseName(owner)} stops playing (${END_REASON[e.detail.reason]})`,
           );
         };
         if (e.detail.reason === 'cleared') {
@@ -229,10 +174,7 @@ export class CallTimeline {
           break;
         }
         stats.marksPlayed++;
-        if (this.#pendingMarks.count === 0)
-          this.#pendingMarks = { count: 0, firstAtMs: e.atMs, lastAtMs: e.atMs, phase };
-        this.#pendingMarks.count++;
-        this.#pendingMarks.lastAtMs = e.atMs;
+        this.#marks.add(e.atMs, phase);
         break;
       case 'violation':
         this.#emit(
@@ -295,23 +237,8 @@ export class CallTimeline {
   }
 
   #summariseMarks(): void {
-    const m = this.#pendingMarks;
-    if (m.count === 0) return;
-    this.#pendingMarks = { count: 0, firstAtMs: 0, lastAtMs: 0, phase: 0 };
-    const span =
-      m.count === 1
-        ? `at ${Math.round(m.firstAtMs)}`
-        : `first ${Math.round(m.firstAtMs)}, last ${Math.round(m.lastAtMs)}`;
-    this.#emit(
-      m.lastAtMs,
-      'marks',
-      m.phase,
-      `${this.#what(m.phase)}: ${m.count} mark${m.count === 1 ? '' : 's'} echoed after playing (${span})`,
-    );
-  }
-
-  #what(phase: number): string {
-    return phase === 0 ? 'greeting' : `reply ${phase}`;
+    const summary = this.#marks.take();
+    if (summary) this.#emit(summary.atMs, 'marks', summary.phase, summary.text);
   }
 
   #unplayedOf(phase: number): Array<ClientEventDetails['recv-media']> {

@@ -11,7 +11,7 @@ import { buildWav, WAV_FORMAT } from '../../media/audio/wav.ts';
 import { AudioInputError, loadCallerAudio } from './audio.ts';
 import { formatEntry, formatSummary, TIMELINE_HEADING } from './format.ts';
 import { CALL_DEFAULTS, runCall } from './run-call.ts';
-import type { CallEvent } from './call-timeline.ts';
+import type { CallEvent } from './timeline-entries.ts';
 import type { CallOptions } from './types.ts';
 
 /** Where the CLI writes; stdout for the report, stderr for errors. */

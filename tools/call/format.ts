@@ -1,5 +1,5 @@
 /** Plain-text rendering of a call report, for the `npm run call` CLI (the library never prints). */
-import type { CallEvent } from './call-timeline.ts';
+import type { CallEvent } from './timeline-entries.ts';
 import type { CallReport, TurnReport } from './types.ts';
 
 const REASON = {

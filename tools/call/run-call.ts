@@ -21,13 +21,13 @@ import {
 import type { CloseInfo, SpeechTiming } from '../twilio/media-client.ts';
 import { CallTimeline } from './call-timeline.ts';
 import { CALL_DEFAULTS, converse, scriptSettings } from './caller-script.ts';
-import type { CallEvent } from './call-timeline.ts';
+import type { CallEvent } from './timeline-entries.ts';
 import { mediaSocketUrl, parseStreamTwiml, postWebhook } from './twilio-requests.ts';
 import type { CallIdentity, WebhookResult } from './twilio-requests.ts';
 import type { CallOptions, CallReport, TurnReport } from './types.ts';
 
 export type { CallOptions, CallReport, GreetingReport, TurnReport } from './types.ts';
-export type { CallEvent, CallEventKind } from './call-timeline.ts';
+export type { CallEvent, CallEventKind } from './timeline-entries.ts';
 export type { WebhookResult } from './twilio-requests.ts';
 export { CALL_DEFAULTS };
 

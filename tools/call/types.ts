@@ -1,6 +1,6 @@
 /** Options and report of one simulated call ({@link runCall} in `run-call.ts`). */
 import type { ClientEvent, CloseInfo, RecordedViolation } from '../twilio/media-client.ts';
-import type { CallEvent } from './call-timeline.ts';
+import type { CallEvent } from './timeline-entries.ts';
 import type { WebhookResult } from './twilio-requests.ts';
 import type { NextStep } from '../twilio/twilio-http.ts';
 

@@ -7,38 +7,15 @@
  * origin and the stream URL. So a local gateway can be checked as if reached through its public
  * name: the stream URL's host is kept in the Host header and the signature, the connection goes to
  * the base (and `wss://` becomes `ws://` when the base is `http://`), and a note says so.
+ * The requests are built in requests.ts, the answers judged in verdicts.ts.
  */
 import type { SmokeOptions } from './options.ts';
 import type { SmokeReport, StepName, StepResult } from './report.ts';
+import { routingNote, simulatedCall, smokeRequests } from './requests.ts';
 import { streamUrlProblems } from './stream-url.ts';
-import {
-  describeEndpoint,
-  describeError,
-  endpointOf,
-  headerLine,
-  headerValue,
-  httpExchange,
-  upgradeExchange,
-  type Exchange,
-  type UpgradeOutcome,
-} from './transport.ts';
-import {
-  randomSid,
-  readStreamTwiml,
-  streamStatusParams,
-  twilioSignature,
-  voiceParams,
-  type CallIdentity,
-} from '../twilio/twilio-http.ts';
-
-// Twilio's documented "magic" test numbers: they can never reach a real phone.
-const FROM = '+15005550006';
-const TO = '+15005550001';
-
-/** A new simulated call with random SIDs. */
-function simulatedCall(): CallIdentity {
-  return { accountSid: randomSid('AC'), callSid: randomSid('CA'), from: FROM, to: TO };
-}
+import { describeError, headerLine, headerValue, type UpgradeOutcome } from './transport.ts';
+import { deployIdOf, quote, refused, switched, type Verdict } from './verdicts.ts';
+import { randomSid, readStreamTwiml, streamStatusParams, voiceParams } from '../twilio/twilio-http.ts';
 
 /** Called as the run goes, so a CLI can print each line when it happens. */
 export interface SmokeHooks {
@@ -51,16 +28,11 @@ export const SUBPROTOCOL = 'audio.twilio.com';
 /** A WebSocket path no deployment serves; its upgrade must be refused. */
 export const UNKNOWN_WS_PATH = '/ws/does-not-exist';
 
-const USER_AGENT = 'gateway-smoke/1';
-
-type Verdict = { pass: boolean; detail: string } | { skip: string };
-
 /**
  * Runs every step against the deployment and returns the results; never throws for anything the
  * deployment does (refused connections, timeouts, TLS errors and odd answers are failed steps).
  */
 export async function runSmoke(options: SmokeOptions, hooks: SmokeHooks = {}): Promise<SmokeReport> {
-  const base = endpointOf(options.baseUrl);
   const publicHost = new URL(options.publicBaseUrl).host;
   const token = options.authToken;
   const call = simulatedCall();
@@ -87,45 +59,7 @@ export async function runSmoke(options: SmokeOptions, hooks: SmokeHooks = {}): P
     hooks.onNote?.(text);
   };
 
-  const get = (path: string): Promise<Exchange> =>
-    httpExchange(base, {
-      method: 'GET',
-      path,
-      headers: { 'User-Agent': USER_AGENT },
-      timeoutMs: options.timeoutMs,
-      insecure: options.insecure,
-    });
-
-  const postWebhook = (path: string, params: Record<string, string>, signed: boolean): Promise<Exchange> => {
-    const headers: Record<string, string> = {
-      'Content-Type': 'application/x-www-form-urlencoded',
-      'User-Agent': USER_AGENT,
-    };
-    if (signed && token) headers['X-Twilio-Signature'] = twilioSignature(token, options.publicBaseUrl + path, params);
-    const body = new URLSearchParams(params).toString();
-    return httpExchange(base, {
-      method: 'POST',
-      path,
-      headers,
-      body,
-      timeoutMs: options.timeoutMs,
-      insecure: options.insecure,
-    });
-  };
-
-  /** Upgrade on `wsUrl`'s path with its host in the Host header (and its signature), sent to the base. */
-  const upgrade = (wsUrl: string, opts: { protocol?: string; signed: boolean }): Promise<UpgradeOutcome> => {
-    const url = new URL(wsUrl);
-    const headers: Record<string, string> = { Host: url.host, 'User-Agent': USER_AGENT };
-    if (opts.protocol) headers['Sec-WebSocket-Protocol'] = opts.protocol;
-    if (opts.signed && token) headers['X-Twilio-Signature'] = twilioSignature(token, wsUrl, {});
-    return upgradeExchange(base, {
-      path: url.pathname + url.search,
-      headers,
-      timeoutMs: options.timeoutMs,
-      insecure: options.insecure,
-    });
-  };
+  const { get, postWebhook, upgrade } = smokeRequests(options);
   const signedNote = token ? ', signed' : '';
 
   await step('version', async () => {
@@ -245,59 +179,4 @@ export async function runSmoke(options: SmokeOptions, hooks: SmokeHooks = {}): P
 
   const failed = steps.filter((s) => s.status === 'fail').map((s) => s.name);
   return { ok: steps.every((s) => s.status === 'pass'), steps, failed, notes };
-}
-
-/** 101 with a valid accept key passes; anything else fails with what was seen. */
-function switched(outcome: UpgradeOutcome, what: string): { pass: boolean; detail: string } {
-  if (outcome.kind === 'closed')
-    return {
-      pass: false,
-      detail: `connection closed without a response (${outcome.error}), ${what}; expected HTTP/1.1 101 Switching Protocols`,
-    };
-  const { statusLine, status } = outcome.exchange;
-  if (status !== 101)
-    return { pass: false, detail: `${statusLine} (${what}); expected HTTP/1.1 101 Switching Protocols` };
-  if (!outcome.acceptOk)
-    return { pass: false, detail: `${statusLine} (${what}) but Sec-WebSocket-Accept does not match the key sent` };
-  return { pass: true, detail: `${statusLine} (${what})` };
-}
-
-/** Any answer but 101 passes, including a server that hangs up without one. */
-function refused(outcome: UpgradeOutcome, what: string): { pass: boolean; detail: string } {
-  if (outcome.kind === 'closed')
-    return { pass: true, detail: `connection closed without a response (${outcome.error}) ${what}` };
-  const { statusLine, status } = outcome.exchange;
-  return status === 101
-    ? { pass: false, detail: `${statusLine} ${what}; expected the upgrade to be refused` }
-    : { pass: true, detail: `${statusLine} ${what}` };
-}
-
-/** Says how the stream URL is reached when that is not simply "connect to it". */
-function routingNote(streamUrl: string, baseUrl: string): string | undefined {
-  if (!URL.canParse(streamUrl)) return undefined;
-  const url = new URL(streamUrl);
-  const base = endpointOf(baseUrl);
-  const reasons: string[] = [];
-  if (url.protocol === 'wss:' && !base.tls)
-    reasons.push('wss:// mapped to ws:// because the base is http:// (local testing)');
-  if (url.host !== new URL(baseUrl).host)
-    reasons.push(`Host: ${url.host} and the signature of the stream URL are kept`);
-  if (reasons.length === 0) return undefined;
-  return `handshakes for ${streamUrl} connect to ${describeEndpoint(base, true)}: ${reasons.join('; ')}`;
-}
-
-function deployIdOf(body: string): string | undefined {
-  try {
-    const json: unknown = JSON.parse(body);
-    const id = (json as { deployId?: unknown } | null)?.deployId;
-    return typeof id === 'string' && id !== '' ? id : undefined;
-  } catch {
-    return undefined; // not JSON: reported by the caller with the body
-  }
-}
-
-/** A body shown in a line: quoted, one line, at most 80 characters. */
-function quote(body: string): string {
-  const flat = body.replace(/\s+/g, ' ').trim();
-  return JSON.stringify(flat.length > 80 ? `${flat.slice(0, 80)}…` : flat);
 }

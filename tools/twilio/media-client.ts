@@ -14,54 +14,27 @@ import type { RawData } from 'ws';
 import { CallerAudioQueue } from './caller-audio.ts';
 import type { SpeechTiming } from './caller-audio.ts';
 import { FrameClock } from './frame-clock.ts';
+import { handshake } from './handshake.ts';
+import {
+  resolveClientOptions,
+  type ResolvedClientOptions,
+  type TwilioMediaClientOptions,
+} from './media-client-options.ts';
 import { OutboundReceiver } from './outbound-receiver.ts';
 import type { RecordedViolation } from './outbound-receiver.ts';
 import { Timeline } from './timeline.ts';
-import { randomSid } from './twilio-http.ts';
+import { StreamMessages } from './stream-messages.ts';
 import type { ClientEvent, ClientEventDetails, ClientEventKind, CloseInfo, EventOf } from './timeline.ts';
 import { BYTES_PER_MS } from '../../media/audio/format.ts';
 
 // One import site for the simulator and tests.
+export { TwilioHandshakeError } from './handshake.ts';
 export { randomSid } from './twilio-http.ts';
+export type { TwilioMediaClientOptions } from './media-client-options.ts';
 export type { SpeechTiming } from './caller-audio.ts';
 export type { RecordedViolation } from './outbound-receiver.ts';
 export type { Violation, ViolationCode } from './outbound-validator.ts';
 export type { ClientEvent, ClientEventDetails, ClientEventKind, CloseInfo, EventOf } from './timeline.ts';
-
-/** Options of {@link TwilioMediaClient.connect}; every field is optional. */
-export interface TwilioMediaClientOptions {
-  /** Subprotocols to offer (e.g. `['audio.twilio.com']`). Default: none, which is what Twilio appears to do. */
-  protocols?: string[];
-  /** Extra upgrade headers, e.g. `{ 'x-twilio-signature': sig }`. */
-  headers?: Record<string, string>;
-  /** Default: a random `CA` + 32 hex. */
-  callSid?: string;
-  /** Default: a random `MZ` + 32 hex. */
-  streamSid?: string;
-  /** Default: a random `AC` + 32 hex. */
-  accountSid?: string;
-  /** `start.customParameters` (the TwiML `<Parameter>`s). Default `{}`. */
-  customParameters?: Record<string, string>;
-  /** Inbound frame duration in ms (8 bytes per ms). Default 20, Twilio's observed cadence. */
-  frameMs?: number;
-  /** Most frames sent back to back to catch up after a stall; older ones are skipped. Default 3. */
-  maxBurstFrames?: number;
-  /** Playout timer period in ms; playback itself is computed from elapsed time. Default 10. */
-  playoutTickMs?: number;
-  /** Handshake timeout in ms. Default 5000. */
-  handshakeTimeoutMs?: number;
-}
-
-/** `connect` failed because the gateway answered the upgrade with this HTTP status instead of 101. */
-export class TwilioHandshakeError extends Error {
-  /** The HTTP status the gateway answered with (e.g. 403 for a bad signature). */
-  readonly statusCode: number;
-  constructor(statusCode: number) {
-    super(`gateway refused the WebSocket upgrade with HTTP ${statusCode}`);
-    this.name = 'TwilioHandshakeError';
-    this.statusCode = statusCode;
-  }
-}
 
 /** The caller side of one media stream. Create with {@link TwilioMediaClient.connect}. */
 export class TwilioMediaClient {
@@ -74,26 +47,24 @@ export class TwilioMediaClient {
   /** Resolves once the socket is closed, with the gateway's close code and reason. Never rejects. */
   readonly closed: Promise<CloseInfo>;
   readonly #ws: WebSocket;
-  readonly #options: TwilioMediaClientOptions;
-  readonly #frameMs: number;
+  readonly #options: ResolvedClientOptions;
   readonly #timeline = new Timeline();
   readonly #clock: FrameClock;
   readonly #caller = new CallerAudioQueue();
   readonly #receiver: OutboundReceiver;
+  readonly #messages: StreamMessages;
   #resolveClosed: (info: CloseInfo) => void = () => {};
   #t0 = performance.now(); // reset when `start` goes out; set here so handshake failures get sane times
   #started = false;
   #isClosed = false;
   #closingBy: CloseInfo['initiatedBy'] = 'gateway';
-  #sequence = 0;
-  #chunk = 0;
 
-  private constructor(url: string, options: TwilioMediaClientOptions) {
-    this.#options = options;
-    this.#frameMs = options.frameMs ?? 20;
-    this.streamSid = options.streamSid ?? randomSid('MZ');
-    this.callSid = options.callSid ?? randomSid('CA');
-    this.accountSid = options.accountSid ?? randomSid('AC');
+  private constructor(url: string, given: TwilioMediaClientOptions) {
+    const options = (this.#options = resolveClientOptions(given));
+    this.streamSid = options.streamSid;
+    this.callSid = options.callSid;
+    this.accountSid = options.accountSid;
+    this.#messages = new StreamMessages(options);
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     const hooks = {
       now: () => this.now(),
@@ -102,15 +73,15 @@ export class TwilioMediaClient {
     };
     this.#receiver = new OutboundReceiver(hooks, this.streamSid, options.playoutTickMs);
     this.#clock = new FrameClock({
-      frameMs: this.#frameMs,
-      maxBurst: options.maxBurstFrames ?? 3,
+      frameMs: options.frameMs,
+      maxBurst: options.maxBurstFrames,
       now: () => this.now(),
       onFrame: (index) => this.#sendFrame(index),
       onSkip: (count) => this.#record('frames-skipped', { count }),
     });
-    this.#ws = new WebSocket(url, options.protocols ?? [], {
-      headers: options.headers ?? {},
-      handshakeTimeout: options.handshakeTimeoutMs ?? 5000,
+    this.#ws = new WebSocket(url, options.protocols, {
+      headers: options.headers,
+      handshakeTimeout: options.handshakeTimeoutMs,
     });
   }
 
@@ -204,13 +175,8 @@ export class TwilioMediaClient {
 
   /** Sends a `dtmf` event, as Twilio does when the caller presses a key. */
   sendDtmf(digit: string): void {
-    const sequenceNumber = this.#nextSequence();
-    this.#send({
-      event: 'dtmf',
-      sequenceNumber: String(sequenceNumber),
-      streamSid: this.streamSid,
-      dtmf: { track: 'inbound_track', digit },
-    });
+    const { message, sequenceNumber } = this.#messages.dtmf(digit);
+    this.#send(message);
     this.#record('sent-dtmf', { sequenceNumber, digit });
   }
 
@@ -224,9 +190,8 @@ export class TwilioMediaClient {
   /** Hangs up like Twilio: sends `stop`, stops the frame clock, then closes the socket with 1000. */
   stop(): Promise<CloseInfo> {
     if (!this.#isClosed && this.#ws.readyState === WebSocket.OPEN) {
-      const sequenceNumber = this.#nextSequence();
-      const stop = { accountSid: this.accountSid, callSid: this.callSid };
-      this.#send({ event: 'stop', sequenceNumber: String(sequenceNumber), streamSid: this.streamSid, stop });
+      const { message, sequenceNumber } = this.#messages.stop();
+      this.#send(message);
       this.#record('sent-stop', { sequenceNumber });
     }
     return this.close(1000);
@@ -244,57 +209,30 @@ export class TwilioMediaClient {
 
   #open(): Promise<void> {
     const ws = this.#ws;
-    let refusedWith: number | undefined;
     ws.on('message', (data, isBinary) => this.#onGatewayFrame(data, isBinary));
     ws.on('close', (code, reason) => this.#onClose(code, reason.toString('utf8')));
-    ws.on('unexpected-response', (_req, res) => {
-      refusedWith = res.statusCode ?? 0;
-      res.resume();
-      ws.terminate(); // ws leaves the failed handshake to us once we listen for this event
-    });
-    return new Promise<void>((resolve, reject) => {
-      ws.once('open', () => {
-        ws.on('error', (err) => this.#record('error', { message: err.message }));
-        this.#begin();
-        resolve();
-      });
-      ws.once('error', (err) => {
-        if (this.#started) return;
-        reject(refusedWith === undefined ? err : new TwilioHandshakeError(refusedWith));
-      });
-    });
+    return handshake(
+      ws,
+      () => this.#begin(),
+      (err) => this.#record('error', { message: err.message }),
+    );
   }
 
   #begin(): void {
     this.#t0 = performance.now();
-    this.#send({ event: 'connected', protocol: 'Call', version: '1.0.0' });
-    const streamSid = this.streamSid;
-    const start = {
-      streamSid,
-      accountSid: this.accountSid,
-      callSid: this.callSid,
-      tracks: ['inbound'],
-      customParameters: { ...this.#options.customParameters },
-      mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-    };
-    this.#send({ event: 'start', sequenceNumber: String(this.#nextSequence()), streamSid, start });
+    this.#send(this.#messages.connected());
+    this.#send(this.#messages.start(this.#options.customParameters).message);
     this.#started = true;
-    this.#record('sent-start', { streamSid, callSid: this.callSid, protocol: this.#ws.protocol });
+    this.#record('sent-start', { streamSid: this.streamSid, callSid: this.callSid, protocol: this.#ws.protocol });
     this.#clock.start();
   }
 
   #sendFrame(index: number): void {
-    const timestamp = index * this.#frameMs;
-    const { payload, speech } = this.#caller.nextFrame(this.#frameMs * BYTES_PER_MS, timestamp, BYTES_PER_MS);
-    const sequenceNumber = this.#nextSequence();
-    const chunk = ++this.#chunk;
-    const media = {
-      track: 'inbound',
-      chunk: String(chunk),
-      timestamp: String(timestamp),
-      payload: payload.toString('base64'),
-    };
-    this.#send({ event: 'media', sequenceNumber: String(sequenceNumber), streamSid: this.streamSid, media });
+    const { frameMs } = this.#options;
+    const timestamp = index * frameMs;
+    const { payload, speech } = this.#caller.nextFrame(frameMs * BYTES_PER_MS, timestamp, BYTES_PER_MS);
+    const { message, sequenceNumber, chunk } = this.#messages.media(timestamp, payload);
+    this.#send(message);
     this.#record('sent-media', { sequenceNumber, chunk, timestamp, speech });
   }
 
@@ -305,13 +243,9 @@ export class TwilioMediaClient {
   }
 
   #echoMark(name: string, cleared: boolean): void {
-    const sequenceNumber = this.#nextSequence();
+    const { message, sequenceNumber } = this.#messages.mark(name);
     // While our close handshake is under way nothing can be sent; an unsent echo is not recorded.
-    if (
-      this.#send({ event: 'mark', sequenceNumber: String(sequenceNumber), streamSid: this.streamSid, mark: { name } })
-    ) {
-      this.#record('mark-echoed', { name, sequenceNumber, cleared });
-    }
+    if (this.#send(message)) this.#record('mark-echoed', { name, sequenceNumber, cleared });
   }
 
   #onClose(code: number, reason: string): void {
@@ -324,10 +258,6 @@ export class TwilioMediaClient {
     this.#record('closed', info);
     this.#timeline.end('stream closed');
     this.#resolveClosed(info);
-  }
-
-  #nextSequence(): number {
-    return ++this.#sequence;
   }
 
   #send(message: object): boolean {
