@@ -10,11 +10,12 @@
  */
 import { heardOfReply } from './conversation.ts';
 import { StreamedSpeech } from './streamed-speech.ts';
-import { errorEvent, type CallEvent, type EventOf, type ReplyKind } from './events.ts';
+import { errorEvent, type CallEvent, type EventOf } from './events.ts';
 import type { Player } from './playout.ts';
 import type { HeardSegment, PlayoutEvent } from './playout-events.ts';
 import type { Scope } from './scope.ts';
 import { SynthesisQueue } from './synthesis-queue.ts';
+import type { ActiveReply } from './active-reply.ts';
 import type { StreamingSynthesizer, Synthesizer } from '../providers/types.ts';
 
 /** What the speaker needs. */
@@ -39,26 +40,6 @@ export interface SpeakerDeps {
   shape?: (text: string) => string;
   emit: (e: CallEvent) => void;
   now: () => number;
-}
-
-interface ActiveReply {
-  id: number;
-  kind: ReplyKind;
-  turn?: number;
-  scope: Scope;
-  queue: SynthesisQueue;
-  /** The streaming path (answers in a streaming voice) instead of `queue`. */
-  stream?: StreamedSpeech;
-  /** Streamed replies: bytes of each chunk, and of the chunks confirmed played. */
-  chunkBytes: Map<number, number>;
-  playedBytes: number;
-  sentences: string[];
-  played: Set<number>;
-  textEnded: boolean;
-  /** All audio is queued in the player (text ended, every synthesis settled). */
-  queued: boolean;
-  firstTtsStarted: boolean;
-  firstTtsDone: boolean;
 }
 
 /** The agent's voice on the call. */
