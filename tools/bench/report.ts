@@ -5,6 +5,8 @@
 import os from 'node:os';
 import type { LevelResult } from './measure.ts';
 import type { BenchConfig } from './options.ts';
+import { sectionsMarkdown } from './report-sections.ts';
+import type { BenchSections } from './sections.ts';
 
 /** The contents of `latest.json`. */
 export interface BenchResults {
@@ -21,6 +23,8 @@ export interface BenchResults {
     cpuBusyBeforeStart: number;
   };
   levels: LevelResult[];
+  /** Synthesis paths, interruptions, speech detector (sections.ts). */
+  sections: BenchSections;
   ok: boolean;
 }
 
@@ -153,6 +157,7 @@ ${r.finishedAt} · ${r.machine.cpus} × ${r.machine.cpuModel} · ${r.machine.tot
 
 ${markdownTable(r.levels)}
 ${notes.length ? `\n${notes.join('\n')}\n` : ''}
+Gateway: ${c.ttsPath} synthesis (\`TTS_VOICE=${c.ttsPath === 'streaming' ? c.streamingVoice : c.unaryVoice}\`), \`SPEECH_DETECTOR=${c.speechDetector}\`${detectorNote(r.levels)}.
 Emulators: STT final ${c.sttFinalMs} ms after ${c.sttEndSilenceMs} ms of silence, LLM first token ${c.llmFirstTokenMs} ms
 (then ${c.llmChunkMs} ms per 3 characters), TTS ${c.ttsMs} ms (${c.ttsMsPerChar} ms of audio per character). Calls: ${c.turns}
 turn(s) of 2.16 s of Hebrew speech; ${c.bargeInEvery > 0 ? `every ${c.bargeInEvery}th call (the 1st, the ${c.bargeInEvery + 1}th, …) interrupts its first reply ${c.bargeInAfterMs} ms after it starts playing` : 'no barge-in'};
@@ -186,5 +191,14 @@ ${loadTable(r.levels)}
 Provider waits per turn, from the \`TURN\` log, against the configured latencies; the last two columns are from the caller's end of speech.
 
 ${stagesTable(r.levels, c)}
-`;
+
+${sectionsMarkdown(r.sections, c)}`;
+}
+
+/** Says when the model was asked for and did not load (the levels then measured the energy VAD). */
+function detectorNote(levels: readonly LevelResult[]): string {
+  const fellBack = levels.filter((l) => l.variant.speechDetector === 'auto' && l.speechDetectorInUse !== 'model');
+  return fellBack.length
+    ? ` (**the model did not load at ${fellBack.map((l) => l.calls).join(', ')} calls: energy VAD used**)`
+    : '';
 }

@@ -27,6 +27,8 @@ export const CALL_DEFAULTS = {
 /** The checked options the script runs with. */
 export interface ScriptSettings {
   audio: Buffer;
+  /** Audio of turn n is `turnAudio[n - 1]` when given, else `audio`. */
+  turnAudio: readonly Buffer[];
   turns: number;
   bargeInAfterMs: number | undefined;
   greetingMaxWaitMs: number;
@@ -80,7 +82,7 @@ export async function converse(c: Conversation): Promise<void> {
     timeline.callerQueued(turn);
     let timing: SpeechTiming;
     try {
-      timing = await client.say(o.audio);
+      timing = await client.say(o.turnAudio[turn - 1] ?? o.audio);
     } catch {
       return; // the socket closed mid-speech; the close itself is reported
     }
@@ -120,6 +122,10 @@ export function scriptSettings(options: CallOptions): ScriptSettings {
     throw new RangeError(`publicBase must be an origin like https://gw.example.com, got ${options.publicBase}`);
   }
   if (options.audio.length === 0) throw new RangeError('audio is empty');
+  const turnAudio = options.turnAudio ?? [];
+  turnAudio.forEach((a, i) => {
+    if (a.length === 0) throw new RangeError(`turnAudio[${i}] is empty`);
+  });
   const count = (name: string, v: number | undefined, fallback: number, min: number): number => {
     const n = v ?? fallback;
     if (!Number.isInteger(n) || n < min) throw new RangeError(`${name} must be a whole number ≥ ${min}, got ${v}`);
@@ -128,6 +134,7 @@ export function scriptSettings(options: CallOptions): ScriptSettings {
   const bargeIn = options.bargeInAfterMs;
   return {
     audio: options.audio,
+    turnAudio,
     turns: count('turns', options.turns, bargeIn === undefined ? 1 : 2, 1),
     bargeInAfterMs: bargeIn === undefined ? undefined : count('bargeInAfterMs', bargeIn, 0, 0),
     greetingMaxWaitMs: count('greetingMaxWaitMs', options.greetingMaxWaitMs, CALL_DEFAULTS.greetingMaxWaitMs, 0),

@@ -10,6 +10,11 @@ export interface CallOptions {
   base: string;
   /** The caller's utterance: raw 8 kHz μ-law (see `loadCallerAudio`). Said once per turn. */
   audio: Buffer;
+  /**
+   * Per-turn audio: turn n says `turnAudio[n - 1]` when it is given, `audio` otherwise (e.g. a short
+   * acknowledgement as the barge-in turn). Default: `audio` every turn.
+   */
+  turnAudio?: Buffer[];
   /** The account's auth token: signs every webhook and the media upgrade, as Twilio does. Default: unsigned. */
   authToken?: string;
   /**
