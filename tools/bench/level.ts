@@ -84,6 +84,7 @@ export function variantEnv(cfg: BenchConfig, v: RunVariant): Record<string, stri
     TTS_VOICE: v.ttsPath === 'streaming' ? cfg.streamingVoice : cfg.unaryVoice,
     TTS_STREAMING: 'auto',
     SPEECH_DETECTOR: v.speechDetector,
+    ...(cfg.gatewayNodeOptions ? { NODE_OPTIONS: cfg.gatewayNodeOptions } : {}),
   };
 }
 

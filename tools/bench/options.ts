@@ -79,6 +79,8 @@ export interface BenchConfig {
   detectors: SpeechDetectorSetting[];
   /** Speech detector section: calls per setting; 0 skips the section. */
   detectorCalls: number;
+  /** `NODE_OPTIONS` of the gateway child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it; '' = none. */
+  gatewayNodeOptions: string;
   /** What the model answers: two sentences, so the second is generated while the first plays. */
   replyText: string;
   /** `AGENT_GREETING` of the gateway under test (short, so calls are short). */
@@ -130,6 +132,7 @@ export function defaultConfig(root: string): BenchConfig {
     interruptReplyText: 'כן, בבקשה, מה רציתם לשאול?',
     detectors: [...SPEECH_DETECTORS],
     detectorCalls: 100,
+    gatewayNodeOptions: '',
     replyText: 'בשמחה, אני בודק את ההזמנה שלכם. היא בדרך ותגיע אליכם מחר בבוקר.',
     greeting: 'שלום, במה אפשר לעזור?',
     turns: 2,
@@ -171,6 +174,7 @@ with emulated STT/LLM/TTS at fixed latencies, and writes latest.json, latest.md 
   --load-processes N         load-generator processes; 0 = one per 100 calls (default 0)
   --max-failed-pct P         fail a level when more than P % of its calls fail (default 1)
   --out-dir DIR              where results go (default tools/bench/results)
+  --gateway-node-options=S   NODE_OPTIONS for the gateway child (e.g. --gateway-node-options="--cpu-prof --cpu-prof-dir=/tmp/prof")
   --quick                    short calls: 1 turn, barge-in on every 2nd call, 300 ms ramp, 500 ms quiet;
                              small sections (runs the ladder already made are reused)
 
@@ -216,6 +220,7 @@ export function parseBenchArgs(argv: string[], root: string): BenchConfig | unde
       'speech-detector': { type: 'string' },
       'tts-paths': { type: 'string' },
       detectors: { type: 'string' },
+      'gateway-node-options': { type: 'string' },
       quick: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -254,6 +259,7 @@ export function parseBenchArgs(argv: string[], root: string): BenchConfig | unde
   if (values['speech-detector'] !== undefined)
     c.speechDetector = oneOf('speech-detector', values['speech-detector'], SPEECH_DETECTORS);
   if (values['tts-paths'] !== undefined) c.ttsPaths = listOf('tts-paths', values['tts-paths'], TTS_PATHS);
+  if (values['gateway-node-options'] !== undefined) c.gatewayNodeOptions = values['gateway-node-options'];
   if (values.detectors !== undefined) c.detectors = listOf('detectors', values.detectors, SPEECH_DETECTORS);
   if (values.turns !== undefined) c.turns = whole('turns', values.turns, 1);
   if (values['max-failed-pct'] !== undefined) {
