@@ -42,7 +42,7 @@ const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 describe('npm run bench', () => {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   let run: { code: number | null; stdout: string; stderr: string };
-  let results: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- the parsed latest.json
+  let results: any; // the parsed latest.json
 
   beforeAll(async () => {
     run = await runBench(['--levels', '2', '--quick', '--out-dir', outDir]);
