@@ -150,7 +150,9 @@ export function defaultConfig(root: string): BenchConfig {
 export const USAGE = `usage: npm run bench -- [options]
 
 Runs N concurrent simulated calls per level against a local gateway (a child process, like npm start)
-with emulated STT/LLM/TTS at fixed latencies, and writes latest.json, latest.md and latest.png.
+with emulated STT/LLM/TTS at fixed latencies; then the sections: first audio on the unary and streaming
+synthesis paths, acknowledgements vs real interruptions over a reply, and SPEECH_DETECTOR auto vs energy.
+Writes latest.json, latest.md and latest.png.
 
   --levels 1,10,50           concurrent calls per level (default ${DEFAULT_LEVELS.join(',')})
   --stt-final-ms MS          STT emulator: delay before each final (default 150)
