@@ -172,6 +172,7 @@ describe('bench options', () => {
     expect(parse('--tts-ms', '300', '--tts-first-chunk-ms', '50').ttsFirstChunkMs).toBe(50);
     expect(parse('--quick', '--levels', '3,7')).toMatchObject({ ttsCalls: 3, detectorCalls: 3, interruptCalls: 1 });
     expect(parse('--quick', '--detector-calls', '0')).toMatchObject({ detectorCalls: 0 });
+    expect([parse().reuseRuns, parse('--reuse').reuseRuns, parse('--quick').reuseRuns]).toEqual([false, true, true]);
     expect(parse('--tts-streaming', '--speech-detector', 'energy', '--tts-paths', 'streaming')).toMatchObject({
       ttsPath: 'streaming',
       speechDetector: 'energy',
@@ -192,13 +193,18 @@ describe('bench options', () => {
 });
 
 describe('bench sections', () => {
-  it('reuses the ladder run of the same variant and size, and runs the rest once each', async () => {
-    const cfg = { ...parseBenchArgs(['--levels', '4'], ROOT)!, ttsCalls: 4, interruptCalls: 2, detectorCalls: 4 };
-    const level = (calls: number, variant: LevelResult['variant']) => ({ calls, variant, ok: true }) as LevelResult;
-    const ladder = [level(4, { ttsPath: 'unary', speechDetector: 'auto', scenario: 'standard' })];
+  const cfg = {
+    ...parseBenchArgs(['--levels', '4', '--reuse'], ROOT)!,
+    ttsCalls: 4,
+    interruptCalls: 2,
+    detectorCalls: 4,
+  };
+  const level = (calls: number, variant: LevelResult['variant']) => ({ calls, variant, ok: true }) as LevelResult;
+  const ladder = [level(4, { ttsPath: 'unary', speechDetector: 'auto', scenario: 'standard' })];
+  const sections = async (reuseRuns: boolean) => {
     const made: string[] = [];
     const s = await runSections(
-      cfg,
+      { ...cfg, reuseRuns },
       ladder,
       (calls, v) => {
         made.push(`${calls} ${v.ttsPath} ${v.speechDetector} ${v.scenario}`);
@@ -206,6 +212,11 @@ describe('bench sections', () => {
       },
       () => undefined,
     );
+    return { made, s };
+  };
+
+  it('with --reuse, reuses the ladder run of the same variant and size, and runs the rest once each', async () => {
+    const { made, s } = await sections(true);
     expect(made).toEqual([
       '4 streaming auto standard',
       '2 unary auto backchannel',
@@ -214,6 +225,18 @@ describe('bench sections', () => {
     ]);
     expect(s.ttsPaths.runs.map((r) => r.reused)).toEqual([true, false]);
     expect(s.speechDetector.runs[0]!.level).toBe(ladder[0]);
+  });
+
+  it('without it, runs every pair back to back', async () => {
+    const { made } = await sections(false);
+    expect(made).toEqual([
+      '4 unary auto standard',
+      '4 streaming auto standard',
+      '2 unary auto backchannel',
+      '2 unary auto interrupt',
+      '4 unary auto standard',
+      '4 unary energy standard',
+    ]);
   });
 });
 

@@ -79,6 +79,12 @@ export interface BenchConfig {
   detectors: SpeechDetectorSetting[];
   /** Speech detector section: calls per setting; 0 skips the section. */
   detectorCalls: number;
+  /**
+   * Sections reuse a run the ladder (or an earlier section) made with the same settings and calls,
+   * instead of making it again right before its pair. Off by default: a pair run back to back shares
+   * the machine's load; `--quick` turns it on to save time.
+   */
+  reuseRuns: boolean;
   /** `NODE_OPTIONS` of the gateway child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it; '' = none. */
   gatewayNodeOptions: string;
   /** What the model answers: two sentences, so the second is generated while the first plays. */
@@ -133,6 +139,7 @@ export function defaultConfig(root: string): BenchConfig {
     detectors: [...SPEECH_DETECTORS],
     detectorCalls: 100,
     gatewayNodeOptions: '',
+    reuseRuns: false,
     replyText: 'בשמחה, אני בודק את ההזמנה שלכם. היא בדרך ותגיע אליכם מחר בבוקר.',
     greeting: 'שלום, במה אפשר לעזור?',
     turns: 2,
@@ -176,6 +183,8 @@ Writes latest.json, latest.md and latest.png.
   --load-processes N         load-generator processes; 0 = one per 100 calls (default 0)
   --max-failed-pct P         fail a level when more than P % of its calls fail (default 1)
   --out-dir DIR              where results go (default tools/bench/results)
+  --reuse                    sections reuse the ladder's run of the same settings and size (default: each
+                             pair runs back to back; --quick reuses)
   --gateway-node-options=S   NODE_OPTIONS for the gateway child (e.g. --gateway-node-options="--cpu-prof --cpu-prof-dir=/tmp/prof")
   --quick                    short calls: 1 turn, barge-in on every 2nd call, 300 ms ramp, 500 ms quiet;
                              small sections (runs the ladder already made are reused)
@@ -223,13 +232,16 @@ export function parseBenchArgs(argv: string[], root: string): BenchConfig | unde
       'tts-paths': { type: 'string' },
       detectors: { type: 'string' },
       'gateway-node-options': { type: 'string' },
+      reuse: { type: 'boolean' },
       quick: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return undefined;
   const c = defaultConfig(root);
-  if (values.quick) Object.assign(c, { turns: 1, bargeInEvery: 2, rampMs: 300, quietMs: 500, interruptCalls: 1 });
+  if (values.quick)
+    Object.assign(c, { turns: 1, bargeInEvery: 2, rampMs: 300, quietMs: 500, interruptCalls: 1, reuseRuns: true });
+  if (values.reuse) c.reuseRuns = true;
   const whole = (flag: string, raw: string, min: number): number => {
     if (!/^\d+$/.test(raw) || Number(raw) < min)
       throw new UsageError(`--${flag} must be a whole number ≥ ${min}, got ${JSON.stringify(raw)}`);

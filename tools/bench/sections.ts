@@ -5,8 +5,10 @@
  *   interruptions     acknowledgement vs real interruption over the first reply, `interruptCalls` calls each
  *   speech detector   SPEECH_DETECTOR=auto vs energy, standard calls, `detectorCalls` calls each
  *
- * A run that the ladder (or an earlier section) already made with the same variant and number of
- * calls is reused, not repeated: `--quick` sections are sized to the ladder's first level for that.
+ * With `reuseRuns` (`--reuse`, and `--quick`), a run that the ladder (or an earlier section) already
+ * made with the same variant and number of calls is reused, not repeated (`--quick` sections are
+ * sized to the ladder's first level for that); otherwise each pair runs back to back, so both share
+ * whatever else the machine is doing at the time.
  * A run that cannot be made is recorded with its error; the other runs go on.
  */
 import type { RunVariant } from './level.ts';
@@ -95,7 +97,9 @@ export async function runSections(
     }
     const runs: SectionRun[] = [];
     for (const { label, variant } of planned[name]) {
-      const earlier = made.find((l) => l.calls === calls && sameVariant(l.variant, variant));
+      const earlier = cfg.reuseRuns
+        ? made.find((l) => l.calls === calls && sameVariant(l.variant, variant))
+        : undefined;
       if (earlier) {
         runs.push({ label, variant, calls, level: earlier, reused: true });
         continue;
