@@ -4,6 +4,8 @@
  * and a gateway child process (exactly `npm start`), places the calls from separate load-generator
  * processes, and reports gateway overhead per turn, voice-to-voice latency, barge-in reaction,
  * event-loop delay, CPU and memory per call, and the cost of an inbound frame (see `latest.md`).
+ * Then the sections (sections.ts): first audio on the unary and streaming synthesis paths,
+ * acknowledgements vs real interruptions over a reply, and the speech detector's CPU per call.
  *
  * Writes `latest.json`, `latest.md` and `latest.png` to `--out-dir` and prints the table. Exit code:
  * 0 every level had no protocol violations and failures within `--max-failed-pct`; 1 otherwise (or
@@ -12,11 +14,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderChart } from './chart.ts';
-import { runLevel } from './level.ts';
+import { runLevel, type RunVariant } from './level.ts';
 import type { LevelResult } from './measure.ts';
 import { parseBenchArgs, USAGE, UsageError, type BenchConfig } from './options.ts';
 import { machineInfo, markdownReport, markdownTable, type BenchResults } from './report.ts';
+import { sectionsMarkdown } from './report-sections.ts';
 import { machineBusy } from './sampler.ts';
+import { runSections, sectionsOk } from './sections.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -30,10 +34,11 @@ export async function runBench(cfg: BenchConfig, say: (line: string) => void): P
     );
   }
   let broken: string | undefined;
+  const ladder: RunVariant = { ttsPath: cfg.ttsPath, speechDetector: cfg.speechDetector, scenario: 'standard' };
   for (const calls of cfg.levels) {
     say(`bench: ${calls} concurrent call(s)…`);
     try {
-      const level = await runLevel(calls, cfg);
+      const level = await runLevel(calls, cfg, ladder);
       levels.push(level);
       const o = level.overheadMs;
       say(
@@ -46,12 +51,14 @@ export async function runBench(cfg: BenchConfig, say: (line: string) => void): P
       break; // later levels would only be bigger versions of the same failure
     }
   }
+  const sections = await runSections(cfg, levels, (calls, variant) => runLevel(calls, cfg, variant), say);
   const results: BenchResults = {
     finishedAt: new Date().toISOString(),
     config: cfg,
     machine: { ...machineInfo(), cpuBusyBeforeStart: Math.round(busyBefore * 100) / 100 },
     levels,
-    ok: broken === undefined && levels.every((l) => l.ok),
+    sections,
+    ok: broken === undefined && levels.every((l) => l.ok) && sectionsOk(sections),
   };
   await mkdir(cfg.outDir, { recursive: true });
   await writeFile(path.join(cfg.outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -63,6 +70,7 @@ export async function runBench(cfg: BenchConfig, say: (line: string) => void): P
   say('');
   say(markdownTable(levels));
   say('');
+  say(sectionsMarkdown(sections, cfg));
   for (const l of levels) for (const v of l.verdict) say(`FAIL ${l.calls} calls: ${v}`);
   if (broken) say(`FAIL ${broken}`);
   say(`results in ${cfg.outDir}/latest.{json,md${levels.length > 0 ? ',png' : ''}}`);

@@ -1,7 +1,8 @@
 /**
  * The gateway under test (the shared child of `../gateway-child.ts`, started exactly like
  * `npm start`), so its CPU, memory and event loop are its own. Of its log the benchmark keeps only
- * the per-turn and barge-in records and counts warnings/errors, so a long level holds no log in memory.
+ * the per-turn, barge-in, backchannel and streamed-synthesis records, whether the speech detector
+ * loaded, and counts warnings/errors, so a long level holds no log in memory.
  */
 import { readFile } from 'node:fs/promises';
 import { startGatewayChild, type LogRecord } from '../gateway-child.ts';
@@ -18,6 +19,12 @@ export interface BenchGateway {
   readonly turns: LogRecord[];
   /** `BARGE_IN` records (`reactionMs` for caller interruptions). */
   readonly bargeIns: LogRecord[];
+  /** `BACKCHANNEL` records (an acknowledgement paused the reply, which then resumed). */
+  readonly backchannels: LogRecord[];
+  /** `TTS_STREAM` records (one per streamed reply: chunks, audioMs, firstChunkMs). */
+  readonly ttsStreams: LogRecord[];
+  /** 'model' once `SPEECH_DETECTOR_READY` was logged, 'energy' after `SPEECH_DETECTOR_UNAVAILABLE`, else undefined. */
+  speechDetector(): 'model' | 'energy' | undefined;
   /** Warning and error lines counted by event name (e.g. `LLM_ERROR`, `WS_BAD_MESSAGE`). */
   readonly problems: Map<string, number>;
   /** Current resident set size from /proc (Linux); undefined elsewhere or once exited. */
@@ -33,10 +40,20 @@ export interface BenchGateway {
 export async function startBenchGateway(env: Record<string, string>): Promise<BenchGateway> {
   const turns: LogRecord[] = [];
   const bargeIns: LogRecord[] = [];
+  const backchannels: LogRecord[] = [];
+  const ttsStreams: LogRecord[] = [];
   const problems = new Map<string, number>();
+  let detector: 'model' | 'energy' | undefined;
+  const keep = new Map<unknown, LogRecord[]>([
+    ['TURN', turns],
+    ['BARGE_IN', bargeIns],
+    ['BACKCHANNEL', backchannels],
+    ['TTS_STREAM', ttsStreams],
+  ]);
   const onRecord = (r: LogRecord) => {
-    if (r['message'] === 'TURN') turns.push(r);
-    else if (r['message'] === 'BARGE_IN') bargeIns.push(r);
+    keep.get(r['message'])?.push(r);
+    if (r['message'] === 'SPEECH_DETECTOR_READY') detector = 'model';
+    else if (r['message'] === 'SPEECH_DETECTOR_UNAVAILABLE') detector = 'energy';
     if (r['level'] === 'warn' || r['level'] === 'error')
       problems.set(String(r['message']), (problems.get(String(r['message'])) ?? 0) + 1);
   };
@@ -47,6 +64,9 @@ export async function startBenchGateway(env: Record<string, string>): Promise<Be
     base: g.url,
     turns,
     bargeIns,
+    backchannels,
+    ttsStreams,
+    speechDetector: () => detector,
     problems,
     rssBytes: () => (g.hasExited() ? Promise.resolve(undefined) : procRss(g.pid)),
     stop: async (graceMs = 5000) => void (await g.stop(graceMs)),

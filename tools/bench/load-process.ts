@@ -14,6 +14,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCall } from '../call/run-call.ts';
 import type { CallReport } from '../call/run-call.ts';
+import { randomSid } from '../twilio/twilio-http.ts';
+import { interruptionSample } from './interruptions.ts';
+import type { InterruptionKind, InterruptionSample, ReplyReference } from './interruptions.ts';
 
 /** One call to place. */
 export interface PlannedCall {
@@ -23,6 +26,10 @@ export interface PlannedCall {
   turns: number;
   /** Set for calls that interrupt their first reply this long after it starts playing. */
   bargeInAfterMs?: number;
+  /** What the caller says over the reply, when it is not the plan's `audioPath` (raw μ-law file). */
+  bargeInAudioPath?: string;
+  /** Interruptions section: the kind of speech over the reply, analysed against the plan's `reference`. */
+  interruption?: InterruptionKind;
 }
 
 /** What the parent asks one load process to do. */
@@ -34,11 +41,15 @@ export interface LoadPlan {
   /** Epoch ms (Date.now) at which offset 0 falls, the same for every load process. */
   startAt: number;
   calls: PlannedCall[];
+  /** Reply 1 heard whole (the warm-up call), for calls with an `interruption`. */
+  reference?: ReplyReference;
 }
 
 /** The client's view of one call. Times are ms; arrays have one entry per answered turn. */
 export interface CallSample {
   index: number;
+  /** The call's CallSid, to find the gateway's log records of it. */
+  callSid: string;
   bargeIn: boolean;
   /** `runCall`'s verdict: completed, no violations, heard something. */
   ok: boolean;
@@ -53,6 +64,8 @@ export interface CallSample {
   bargeInMs: number | null;
   /** Frames the caller's frame clock had to skip because this process stalled. */
   framesSkipped: number;
+  /** Interruptions section only: what the speech over the reply did (undefined elsewhere or when it never spoke). */
+  interruption?: InterruptionSample;
   startedAt: number;
   endedAt: number;
 }
@@ -72,6 +85,10 @@ const LOOP_RESOLUTION_MS = 10;
 /** Runs a plan in this process; exported so it can also run in-process (tests, one-off use). */
 export async function runPlan(plan: LoadPlan): Promise<LoadDone> {
   const audio = await readFile(plan.audioPath);
+  const extra = new Map<string, Buffer>();
+  for (const c of plan.calls)
+    if (c.bargeInAudioPath && !extra.has(c.bargeInAudioPath))
+      extra.set(c.bargeInAudioPath, await readFile(c.bargeInAudioPath));
   await sleep(Math.max(0, plan.startAt - Date.now()));
   const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loop.enable();
@@ -80,14 +97,18 @@ export async function runPlan(plan: LoadPlan): Promise<LoadDone> {
     plan.calls.map(async (c) => {
       await sleep(Math.max(0, plan.startAt + c.offsetMs - Date.now()));
       const startedAt = Date.now();
+      const callSid = randomSid('CA');
+      const over = c.bargeInAudioPath === undefined ? undefined : extra.get(c.bargeInAudioPath);
       const report = await runCall({
         base: plan.base,
         audio,
+        callSid,
         turns: c.turns,
         quietMs: plan.quietMs,
         ...(c.bargeInAfterMs !== undefined ? { bargeInAfterMs: c.bargeInAfterMs } : {}),
+        ...(over ? { turnAudio: [audio, over] } : {}),
       }).catch((err: unknown) => (err as Error).message);
-      return sampleOf(c, report, startedAt, Date.now());
+      return sampleOf(c, callSid, report, startedAt, Date.now(), plan.reference);
     }),
   );
   loop.disable();
@@ -102,11 +123,19 @@ export async function runPlan(plan: LoadPlan): Promise<LoadDone> {
 }
 
 /** Reduces a report (or the message of a thrown error) to what the benchmark keeps. */
-function sampleOf(c: PlannedCall, report: CallReport | string, startedAt: number, endedAt: number): CallSample {
+function sampleOf(
+  c: PlannedCall,
+  callSid: string,
+  report: CallReport | string,
+  startedAt: number,
+  endedAt: number,
+  reference: ReplyReference | undefined,
+): CallSample {
   const bargeIn = c.bargeInAfterMs !== undefined;
   if (typeof report === 'string') {
     return {
       index: c.index,
+      callSid,
       bargeIn,
       ok: false,
       problems: [report],
@@ -128,8 +157,10 @@ function sampleOf(c: PlannedCall, report: CallReport | string, startedAt: number
   }
   let framesSkipped = 0;
   for (const e of report.clientEvents) if (e.kind === 'frames-skipped') framesSkipped += e.detail.count;
+  const interruption = c.interruption && reference ? interruptionSample(c.interruption, report, reference) : undefined;
   return {
     index: c.index,
+    callSid,
     bargeIn,
     ok: report.ok,
     problems: report.problems,
@@ -139,6 +170,7 @@ function sampleOf(c: PlannedCall, report: CallReport | string, startedAt: number
     receiveMs: report.turns.flatMap((t) => (t.receiveLatencyMs === undefined ? [] : [t.receiveLatencyMs])),
     bargeInMs,
     framesSkipped,
+    ...(interruption ? { interruption } : {}),
     startedAt,
     endedAt,
   };

@@ -4,6 +4,8 @@
  */
 import type { EmulatorStats } from './emulator-host.ts';
 import type { LogRecord } from './gateway-process.ts';
+import { summarizeInterruptions, type InterruptionSummary } from './interruptions.ts';
+import type { RunVariant } from './level.ts';
 import type { CallSample, LoadDone } from './load-process.ts';
 import type { GatewaySnapshot } from './prom.ts';
 import type { SamplerResult } from './sampler.ts';
@@ -12,6 +14,10 @@ import { peakOverlap, round, summarize, type Summary } from './stats.ts';
 /** Everything measured at one level; `latest.json` holds one per level. Times in ms unless named otherwise. */
 export interface LevelResult {
   calls: number;
+  /** The gateway's synthesis path and speech detector setting, and the calls' scenario. */
+  variant: RunVariant;
+  /** What told speech from silence: 'model' (SPEECH_DETECTOR_READY was logged) or 'energy' (VAD_RMS). */
+  speechDetectorInUse: 'model' | 'energy';
   /** Calls `runCall` judged ok: completed, no violations, the caller heard something. */
   completed: number;
   failed: number;
@@ -48,6 +54,10 @@ export interface LevelResult {
     /** Gateway `BARGE_IN.reactionMs`: first speech frame → interruption decided. */
     gatewayReactionMs: Summary;
   };
+  /** Interruption scenarios only: what the speech over the reply did, from the caller's side and the gateway's log. */
+  interruptions?: InterruptionSummary;
+  /** Streamed replies (`TTS_STREAM` records): how many, and the gateway's text → first chunk time. */
+  ttsStream: { replies: number; firstChunkMs: Summary };
   gateway: {
     /** Event-loop delay over the level, beyond prom-client's 10 ms sampling period. */
     loopDelayP50Ms: number | null;
@@ -94,6 +104,8 @@ export interface LevelResult {
 /** The raw material of one level. */
 export interface LevelInput {
   calls: number;
+  variant: RunVariant;
+  speechDetectorInUse: 'model' | 'energy';
   startAt: number;
   done: LoadDone[];
   before: GatewaySnapshot;
@@ -104,6 +116,8 @@ export interface LevelInput {
   gatewayLoopResolutionMs: number;
   turns: LogRecord[];
   bargeIns: LogRecord[];
+  backchannels: LogRecord[];
+  ttsStreams: LogRecord[];
   problems: Record<string, number>;
   emulators: EmulatorStats;
   maxFailedShare: number;
@@ -167,6 +181,8 @@ export function measureLevel(i: LevelInput): LevelResult {
 
   return {
     calls: i.calls,
+    variant: i.variant,
+    speechDetectorInUse: i.speechDetectorInUse,
     completed: samples.length - failedSamples.length,
     failed: i.calls - (samples.length - failedSamples.length),
     failures: [...new Set(failedSamples.flatMap((s) => s.problems))].slice(0, 5),
@@ -193,6 +209,8 @@ export function measureLevel(i: LevelInput): LevelResult {
       clientMs: summarize(cleared),
       gatewayReactionMs: summarize(numbers(i.bargeIns, 'reactionMs')),
     },
+    ...(i.variant.scenario === 'standard' ? {} : { interruptions: interruptions(i, samples) }),
+    ttsStream: { replies: i.ttsStreams.length, firstChunkMs: summarize(numbers(i.ttsStreams, 'firstChunkMs')) },
     gateway: {
       loopDelayP50Ms: loop(i.after.loopP50Seconds),
       loopDelayP99Ms: loop(i.after.loopP99Seconds),
@@ -238,4 +256,18 @@ export function measureLevel(i: LevelInput): LevelResult {
     ok: verdict.length === 0,
     verdict,
   };
+}
+
+/** The interruption scenario's summary: the callers' samples, joined with the gateway's records by CallSid. */
+function interruptions(i: LevelInput, samples: CallSample[]): InterruptionSummary {
+  const kind = i.variant.scenario === 'backchannel' ? 'backchannel' : 'interrupt';
+  const sids = new Set(samples.map((s) => s.callSid));
+  const ours = (records: LogRecord[]) => records.filter((r) => sids.has(String(r['callSid'])));
+  const callsWith = (records: LogRecord[]) => new Set(ours(records).map((r) => r['callSid'])).size;
+  const reaction = ours(i.bargeIns).flatMap((r) => (typeof r['reactionMs'] === 'number' ? [r['reactionMs']] : []));
+  return summarizeInterruptions(
+    kind,
+    samples.flatMap((s) => (s.interruption ? [s.interruption] : [])),
+    { backchannelCalls: callsWith(i.backchannels), bargeInCalls: callsWith(i.bargeIns), reactionMs: reaction },
+  );
 }

@@ -5,6 +5,8 @@
 import os from 'node:os';
 import type { LevelResult } from './measure.ts';
 import type { BenchConfig } from './options.ts';
+import { sectionsMarkdown } from './report-sections.ts';
+import type { BenchSections } from './sections.ts';
 
 /** The contents of `latest.json`. */
 export interface BenchResults {
@@ -21,6 +23,8 @@ export interface BenchResults {
     cpuBusyBeforeStart: number;
   };
   levels: LevelResult[];
+  /** Synthesis paths, interruptions, speech detector (sections.ts). */
+  sections: BenchSections;
   ok: boolean;
 }
 
@@ -153,6 +157,7 @@ ${r.finishedAt} · ${r.machine.cpus} × ${r.machine.cpuModel} · ${r.machine.tot
 
 ${markdownTable(r.levels)}
 ${notes.length ? `\n${notes.join('\n')}\n` : ''}
+Gateway: ${c.ttsPath} synthesis (\`TTS_VOICE=${c.ttsPath === 'streaming' ? c.streamingVoice : c.unaryVoice}\`), \`SPEECH_DETECTOR=${c.speechDetector}\`${detectorNote(r.levels)}.
 Emulators: STT final ${c.sttFinalMs} ms after ${c.sttEndSilenceMs} ms of silence, LLM first token ${c.llmFirstTokenMs} ms
 (then ${c.llmChunkMs} ms per 3 characters), TTS ${c.ttsMs} ms (${c.ttsMsPerChar} ms of audio per character). Calls: ${c.turns}
 turn(s) of 2.16 s of Hebrew speech; ${c.bargeInEvery > 0 ? `every ${c.bargeInEvery}th call (the 1st, the ${c.bargeInEvery + 1}th, …) interrupts its first reply ${c.bargeInAfterMs} ms after it starts playing` : 'no barge-in'};
@@ -165,7 +170,7 @@ harsher than random arrivals). Provider floor of voice-to-voice: ${floor} ms.
 - **completed**: calls with no problem (completed, nothing invalid sent by the gateway, the caller heard audio).
 - **violations**: messages from the gateway that Twilio would refuse or that break a project rule, over all calls.
 - **overhead**: the gateway's \`TURN.overheadMs\` per turn: time it adds between the emulators' events (commit → model request, sentence → TTS request, audio → first media sent). Pure gateway cost; this is the number that must stay flat.
-- **voice-to-voice**: caller's end of speech → first reply audio *played* at the caller (client clock). ${floor} ms of it is the emulators' configured latencies (floor); the rest is the gateway, the network stack and waiting for a CPU.
+- **voice-to-voice**: caller's end of speech → first reply audio *played* at the caller (client clock). ${floor} ms of it is the emulators' configured latencies (floor); the rest is the gateway, the network stack and waiting for a CPU. The interrupting turn of a barge-in call is recognised (the STT emulator's default script) as "המספר הוא שלוש שבע אחת שתיים", which ends in a number: the gateway then waits \`EOU_DIGITS_MS\` (1200 ms) of silence for more digits before answering, so that turn is about 0.8 s slower by design and shows in p95.
 - **barge-in**: onset of the interrupting speech → \`clear\` received (client clock). Includes the 200 ms of speech (\`BARGE_IN_MIN_MS\`) the gateway waits for by design; the gateway's own \`BARGE_IN.reactionMs\` is in latest.json.
 - **gw loop p99**: the gateway's event-loop delay p99 over the level (prom-client's histogram, scraped right before the first call and after the last; its 10 ms sampling period subtracted). Late loop = late audio for every call.
 - **CPU ms/call**: gateway CPU time during the level ÷ calls (\`process_cpu_seconds_total\`).
@@ -186,5 +191,14 @@ ${loadTable(r.levels)}
 Provider waits per turn, from the \`TURN\` log, against the configured latencies; the last two columns are from the caller's end of speech.
 
 ${stagesTable(r.levels, c)}
-`;
+
+${sectionsMarkdown(r.sections, c)}`;
+}
+
+/** Says when the model was asked for and did not load (the levels then measured the energy VAD). */
+function detectorNote(levels: readonly LevelResult[]): string {
+  const fellBack = levels.filter((l) => l.variant.speechDetector === 'auto' && l.speechDetectorInUse !== 'model');
+  return fellBack.length
+    ? ` (**the model did not load at ${fellBack.map((l) => l.calls).join(', ')} calls: energy VAD used**)`
+    : '';
 }
