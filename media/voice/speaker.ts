@@ -163,12 +163,15 @@ export class Speaker {
   /** The streaming path of a reply: chunks go to the player as they arrive. */
   #streamed(r: ActiveReply, synthesizer: StreamingSynthesizer): StreamedSpeech {
     const now = this.#d.now;
-    const startedAt = now();
+    // Synthesis time counts from the first sentence written to the stream, not from the reply's start
+    // (which would add the model's time to the first sentence).
+    let startedAt = now();
     return new StreamedSpeech({
       synthesizer,
       voice: this.#d.voice,
       signal: r.scope.signal,
       onStart: () => {
+        startedAt = now();
         r.firstTtsStarted = true;
         this.#d.emit({ type: 'milestone', t: now(), replyId: r.id, what: 'tts-start' });
       },

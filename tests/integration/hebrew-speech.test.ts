@@ -48,7 +48,8 @@ describe('streaming synthesis with a Chirp 3 HD voice', () => {
     stack = await startVoiceStack({
       env: { TTS_VOICE: 'he-IL-Chirp3-HD-Achernar' },
       tts: { streaming: { firstChunkMs: 100, chunkMs: 100, realTimeFactor: 0.3 } },
-      openai: { reply: () => ({ text: 'שלום רב. אשמח לעזור לכם היום. מה תרצו לדעת?' }) },
+      // The model takes 1.5 s to its first word: TTS_STREAM.firstChunkMs must not count that wait.
+      openai: { reply: () => ({ text: 'שלום רב. אשמח לעזור לכם היום. מה תרצו לדעת?', firstTokenDelayMs: 1500 }) },
     });
     const client = await stack.call();
     await client.waitFor((e) => e.kind === 'playback-end', 10_000);
@@ -67,6 +68,7 @@ describe('streaming synthesis with a Chirp 3 HD voice', () => {
     expect(client.heard().length - heardBefore).toBeGreaterThanOrEqual(stream.audioBytes * 0.95);
     const logged = await eventually(() => stack.h.logs.events('TTS_STREAM')[0], 5000, 'TTS_STREAM');
     expect(logged).toMatchObject({ chunks: stream.chunkAt.length });
+    expect(logged.firstChunkMs).toBeLessThan(1500); // from the first sentence written, not from the reply's start
     await client.stop();
   });
 
